@@ -1,0 +1,158 @@
+/* Copyright (c) 2026 dovecot-mariadb-auth authors, see the included COPYING file */
+
+/* db-mariadb-password - bcrypt through libxcrypt
+
+   Stored passwords are bcrypt hashes ("$2y$", "$2b$" or "$2a$", as written
+   by PHP's password_hash() or doveadm pw -s BLF-CRYPT), optionally behind a
+   "{BLF-CRYPT}" or "{CRYPT}" scheme prefix. The format is checked before
+   libxcrypt sees it, so a truncated or foreign hash is reported as such
+   instead of as a wrong password. crypt_rn() works in a struct crypt_data
+   of 32 KiB: it is heap-allocated (never on Dovecot's data stack) and
+   wiped after use, like every copy of the plaintext.
+
+   bcrypt only uses the first 72 octets of a password; libxcrypt refuses
+   passphrases longer than CRYPT_MAX_PASSPHRASE_SIZE (512) octets, which
+   are therefore reported as a mismatch. */
+
+#include "lib.h"
+#include "safe-memset.h"
+#include "db-mariadb-password.h"
+
+#include <crypt.h>
+
+static bool is_bcrypt_char(char c)
+{
+	return c == '.' || c == '/' ||
+		(c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		(c >= '0' && c <= '9');
+}
+
+static const char *db_mariadb_password_strip_scheme(const char *stored)
+{
+	static const char *const prefixes[] = { "{BLF-CRYPT}", "{CRYPT}" };
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(prefixes); i++) {
+		size_t len = strlen(prefixes[i]);
+
+		if (strncasecmp(stored, prefixes[i], len) == 0)
+			return stored + len;
+	}
+	return stored;
+}
+
+int db_mariadb_password_parse(const char *stored, const char **hash_r,
+			      const char **error_r)
+{
+	const char *hash;
+	unsigned int i, cost;
+
+	*hash_r = NULL;
+	hash = db_mariadb_password_strip_scheme(stored);
+	if (hash[0] == '\0' || hash[0] == '*' || hash[0] == '!')
+		return 0;
+	if (hash[0] == '{') {
+		*error_r = "unsupported password scheme prefix "
+			"(expected {BLF-CRYPT} or {CRYPT})";
+		return -1;
+	}
+	if (hash[0] != '$' || hash[1] != '2' ||
+	    (hash[2] != 'y' && hash[2] != 'b' && hash[2] != 'a') ||
+	    hash[3] != '$') {
+		*error_r = "not a bcrypt hash (expected $2y$, $2b$ or $2a$)";
+		return -1;
+	}
+	if (strlen(hash) != DB_MARIADB_BCRYPT_LEN) {
+		*error_r = t_strdup_printf(
+			"bcrypt hash has %zu characters, expected %u",
+			strlen(hash), DB_MARIADB_BCRYPT_LEN);
+		return -1;
+	}
+	if (hash[4] < '0' || hash[4] > '9' ||
+	    hash[5] < '0' || hash[5] > '9' || hash[6] != '$') {
+		*error_r = "bcrypt hash has a malformed cost field";
+		return -1;
+	}
+	cost = (hash[4] - '0') * 10 + (hash[5] - '0');
+	if (cost < DB_MARIADB_BCRYPT_COST_MIN ||
+	    cost > DB_MARIADB_BCRYPT_COST_MAX) {
+		*error_r = t_strdup_printf(
+			"bcrypt cost %u is outside %u..%u", cost,
+			DB_MARIADB_BCRYPT_COST_MIN, DB_MARIADB_BCRYPT_COST_MAX);
+		return -1;
+	}
+	for (i = 7; i < DB_MARIADB_BCRYPT_LEN; i++) {
+		if (!is_bcrypt_char(hash[i])) {
+			*error_r = "bcrypt hash contains a character "
+				"outside its alphabet";
+			return -1;
+		}
+	}
+	*hash_r = hash;
+	return 1;
+}
+
+int db_mariadb_password_verify(const char *plaintext, const char *stored,
+			       const char **error_r)
+{
+	struct crypt_data *data;
+	const char *hash, *result;
+	int ret;
+
+	ret = db_mariadb_password_parse(stored, &hash, error_r);
+	if (ret <= 0)
+		return ret;
+	if (strlen(plaintext) > CRYPT_MAX_PASSPHRASE_SIZE)
+		return 0;
+
+	data = i_new(struct crypt_data, 1);
+	result = crypt_rn(plaintext, hash, data, sizeof(*data));
+	if (result == NULL || result[0] == '*') {
+		/* the format was checked above, so this is libxcrypt
+		   refusing the hash (e.g. a salt it considers invalid) */
+		*error_r = "libxcrypt rejected the bcrypt hash";
+		ret = -1;
+	} else if (strlen(result) != DB_MARIADB_BCRYPT_LEN) {
+		*error_r = "libxcrypt returned a hash of unexpected length";
+		ret = -1;
+	} else {
+		ret = mem_equals_timing_safe(result, hash,
+					     DB_MARIADB_BCRYPT_LEN) ? 1 : 0;
+	}
+	safe_memset(data, 0, sizeof(*data));
+	i_free(data);
+	return ret;
+}
+
+int db_mariadb_password_generate(const char *plaintext, unsigned int cost,
+				 const char **hash_r, const char **error_r)
+{
+	struct crypt_data *data;
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char *result;
+	int ret = 0;
+
+	if (cost < DB_MARIADB_BCRYPT_COST_MIN ||
+	    cost > DB_MARIADB_BCRYPT_COST_MAX) {
+		*error_r = t_strdup_printf("bcrypt cost %u is outside %u..%u",
+					   cost, DB_MARIADB_BCRYPT_COST_MIN,
+					   DB_MARIADB_BCRYPT_COST_MAX);
+		return -1;
+	}
+	if (crypt_gensalt_rn("$2y$", cost, NULL, 0,
+			     setting, sizeof(setting)) == NULL) {
+		*error_r = t_strdup_printf("crypt_gensalt_rn() failed: %m");
+		return -1;
+	}
+	data = i_new(struct crypt_data, 1);
+	result = crypt_rn(plaintext, setting, data, sizeof(*data));
+	if (result == NULL || result[0] == '*') {
+		*error_r = "crypt_rn() failed to hash the password";
+		ret = -1;
+	} else {
+		*hash_r = t_strdup(result);
+	}
+	safe_memset(data, 0, sizeof(*data));
+	i_free(data);
+	return ret;
+}

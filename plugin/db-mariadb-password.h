@@ -1,0 +1,33 @@
+#ifndef DB_MARIADB_PASSWORD_H
+#define DB_MARIADB_PASSWORD_H
+
+/* Dovecot's name for the scheme of the hashes this module verifies. */
+#define DB_MARIADB_PASSWORD_SCHEME "BLF-CRYPT"
+/* A bcrypt hash: "$2y$" cost "$" 22 salt and 31 hash characters. */
+#define DB_MARIADB_BCRYPT_LEN 60
+#define DB_MARIADB_BCRYPT_COST_MIN 4
+#define DB_MARIADB_BCRYPT_COST_MAX 31
+
+/* Classify a stored password. Returns 1 with the bare bcrypt hash in
+   hash_r (a "{BLF-CRYPT}" or "{CRYPT}" prefix removed), 0 when the account
+   has no usable password (empty, or starting with '*' or '!', the usual
+   way to lock an account), -1 with the reason in error_r when it is not a
+   bcrypt hash this module understands. The reason never quotes the hash. */
+int db_mariadb_password_parse(const char *stored, const char **hash_r,
+			      const char **error_r);
+
+/* Check a plaintext password against a stored one. Returns 1 if it
+   matches, 0 if not (also for a locked account, and for a password longer
+   than libxcrypt accepts), -1 with the reason in error_r when the stored
+   password is malformed. The comparison is timing-safe and every buffer
+   that held the password is wiped. */
+int db_mariadb_password_verify(const char *plaintext, const char *stored,
+			       const char **error_r);
+
+/* Make a new "$2y$" hash with the given cost (for the dummy hash that
+   unknown users are checked against, and for the tests). Returns 0, or -1
+   with the reason in error_r. */
+int db_mariadb_password_generate(const char *plaintext, unsigned int cost,
+				 const char **hash_r, const char **error_r);
+
+#endif

@@ -1,0 +1,32 @@
+#ifndef DB_MARIADB_QUERY_H
+#define DB_MARIADB_QUERY_H
+
+/* The values a query can ask for, by name. */
+enum db_mariadb_param {
+	DB_MARIADB_PARAM_LOCAL,	/* :local  - local part of the login */
+	DB_MARIADB_PARAM_DOMAIN,	/* :domain - its domain, lower-cased */
+	DB_MARIADB_PARAM_USER,	/* :user   - local@domain */
+};
+
+struct db_mariadb_query {
+	/* as written in the configuration (used in log messages) */
+	const char *text;
+	/* what is sent to the server: every placeholder replaced by '?' */
+	const char *sql;
+	/* which value is bound to each '?', in order */
+	const enum db_mariadb_param *params;
+	unsigned int params_count;
+};
+
+/* Parse a query with named placeholders (:local, :domain, :user) outside
+   of quoted strings and comments. Values are never put into the SQL text:
+   each placeholder becomes a '?' bound as a parameter. Returns TRUE, or
+   FALSE with the reason in error_r (an unknown placeholder, a bare '?',
+   an unterminated string or comment). */
+bool db_mariadb_query_parse(pool_t pool, const char *text,
+			    struct db_mariadb_query **query_r,
+			    const char **error_r);
+
+const char *db_mariadb_param_name(enum db_mariadb_param param);
+
+#endif

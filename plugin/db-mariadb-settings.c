@@ -1,0 +1,442 @@
+/* Copyright (c) 2026 dovecot-mariadb-auth authors, see the included COPYING file */
+
+/* db-mariadb-settings - the module's configuration file
+
+   The file named by passdb/userdb "args" holds "key = value" lines, as
+   Dovecot's dovecot-sql.conf.ext does: '#' starts a comment line, a line
+   ending in a backslash continues on the next one (for long queries), and a
+   value may be put in double quotes to keep surrounding spaces. All keys,
+   their types and defaults are in one table below; doc/configuration.md
+   describes each. An unknown key, a key given twice or a bad value is an
+   error that names the file and the line, and stops Dovecot's start-up: a
+   mistake never silently turns the module off or falls back to a default. */
+
+#include "lib.h"
+#include "array.h"
+#include "fd-util.h"
+#include "str.h"
+#include "str-sanitize.h"
+#include "db-mariadb-query.h"
+#include "db-mariadb-settings.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum db_mariadb_setting_type {
+	DB_MARIADB_SET_STR,
+	DB_MARIADB_SET_BOOL,
+	DB_MARIADB_SET_SECS,
+};
+
+struct db_mariadb_setting_def {
+	const char *key;
+	enum db_mariadb_setting_type type;
+	size_t offset;
+	const char *default_value;
+	/* for DB_MARIADB_SET_SECS */
+	unsigned int min, max;
+};
+
+#define DEF(key, type, default_value) \
+	{ #key, DB_MARIADB_SET_##type, \
+	  offsetof(struct db_mariadb_settings, key), default_value, 0, 0 }
+#define DEF_SECS(key, default_value, min, max) \
+	{ #key, DB_MARIADB_SET_SECS, \
+	  offsetof(struct db_mariadb_settings, key##_secs), default_value, \
+	  min, max }
+
+/* The defaults fit the schema in sql/: users keyed by (domain, local). */
+static const struct db_mariadb_setting_def db_mariadb_setting_defs[] = {
+	DEF(hosts, STR, "localhost"),
+	DEF(user, STR, "mail_user"),
+	DEF(password, STR, ""),
+	DEF(dbname, STR, "mail_server"),
+
+	DEF(tls, BOOL, "no"),
+	DEF(tls_ca, STR, ""),
+	DEF(tls_cert, STR, ""),
+	DEF(tls_key, STR, ""),
+	DEF(tls_verify, BOOL, "yes"),
+
+	DEF_SECS(connect_timeout, "5", 1, 300),
+	DEF_SECS(query_timeout, "5", 1, 3600),
+	DEF(blocking, BOOL, "yes"),
+
+	DEF(password_query, STR,
+	    "SELECT CONCAT(local, '@', domain) AS user, "
+	    "password_hash AS password "
+	    "FROM users WHERE domain = :domain AND local = :local"),
+	DEF(user_query, STR,
+	    "SELECT CONCAT(local, '@', domain) AS user, display_name "
+	    "FROM users WHERE domain = :domain AND local = :local"),
+	DEF(iterate_query, STR,
+	    "SELECT CONCAT(local, '@', domain) AS user "
+	    "FROM users ORDER BY domain, local"),
+
+	DEF(home, STR, "/var/vmail/%d/%n"),
+	DEF(mail, STR, ""),
+	DEF(uid, STR, ""),
+	DEF(gid, STR, ""),
+};
+
+static const struct db_mariadb_setting_def *
+db_mariadb_setting_find(const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(db_mariadb_setting_defs); i++) {
+		if (strcmp(db_mariadb_setting_defs[i].key, key) == 0)
+			return &db_mariadb_setting_defs[i];
+	}
+	return NULL;
+}
+
+static int
+db_mariadb_setting_set(pool_t pool, struct db_mariadb_settings *set,
+		       const struct db_mariadb_setting_def *def,
+		       const char *value, const char **error_r)
+{
+	void *ptr = PTR_OFFSET(set, def->offset);
+	unsigned int secs;
+
+	switch (def->type) {
+	case DB_MARIADB_SET_STR:
+		*(const char **)ptr = p_strdup(pool, value);
+		return 0;
+	case DB_MARIADB_SET_BOOL:
+		if (strcmp(value, "yes") == 0)
+			*(bool *)ptr = TRUE;
+		else if (strcmp(value, "no") == 0)
+			*(bool *)ptr = FALSE;
+		else {
+			*error_r = "expected yes or no";
+			return -1;
+		}
+		return 0;
+	case DB_MARIADB_SET_SECS:
+		/* "5" or "5s" */
+		if (str_to_uint(value, &secs) < 0 &&
+		    (value[0] == '\0' || value[strlen(value)-1] != 's' ||
+		     str_to_uint(t_strndup(value, strlen(value)-1),
+				 &secs) < 0)) {
+			*error_r = "expected a number of seconds";
+			return -1;
+		}
+		if (secs < def->min || secs > def->max) {
+			*error_r = t_strdup_printf(
+				"must be between %u and %u seconds",
+				def->min, def->max);
+			return -1;
+		}
+		*(unsigned int *)ptr = secs;
+		return 0;
+	}
+	i_unreached();
+}
+
+static int
+db_mariadb_host_parse(const char *str, struct db_mariadb_host *host_r,
+		      const char **error_r)
+{
+	const char *port_str = NULL, *end;
+
+	i_zero(host_r);
+	if (str[0] == '/') {
+		host_r->socket_path = str;
+		return 0;
+	}
+	if (str[0] == '[') {
+		/* [IPv6]:port */
+		end = strchr(str, ']');
+		if (end == NULL) {
+			*error_r = "missing ']' after an IPv6 address";
+			return -1;
+		}
+		host_r->name = t_strdup_until(str + 1, end);
+		if (end[1] == ':')
+			port_str = end + 2;
+		else if (end[1] != '\0') {
+			*error_r = "expected ':port' after ']'";
+			return -1;
+		}
+	} else {
+		end = strchr(str, ':');
+		if (end != NULL && strchr(end + 1, ':') != NULL) {
+			*error_r = "an IPv6 address must be written as [addr]:port";
+			return -1;
+		}
+		host_r->name = end == NULL ? str : t_strdup_until(str, end);
+		if (end != NULL)
+			port_str = end + 1;
+	}
+	if (host_r->name[0] == '\0') {
+		*error_r = "empty host name";
+		return -1;
+	}
+	host_r->port = 3306;
+	if (port_str != NULL && net_str2port(port_str, &host_r->port) < 0) {
+		*error_r = "invalid port (expected 1..65535)";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+db_mariadb_hosts_parse(pool_t pool, struct db_mariadb_settings *set,
+		       const char **error_r)
+{
+	ARRAY(struct db_mariadb_host) hosts;
+	const char *const *names;
+	struct db_mariadb_host host;
+	const char *error;
+
+	p_array_init(&hosts, pool, 4);
+	names = t_strsplit_spaces(set->hosts, " \t,");
+	for (; *names != NULL; names++) {
+		if (db_mariadb_host_parse(*names, &host, &error) < 0) {
+			*error_r = t_strdup_printf("hosts: '%s': %s",
+				str_sanitize(*names, 64), error);
+			return -1;
+		}
+		host.name = p_strdup(pool, host.name);
+		host.socket_path = p_strdup(pool, host.socket_path);
+		array_push_back(&hosts, &host);
+	}
+	if (array_count(&hosts) == 0) {
+		*error_r = "hosts: no host given";
+		return -1;
+	}
+	set->parsed_hosts = array_front(&hosts);
+	set->parsed_hosts_count = array_count(&hosts);
+	return 0;
+}
+
+static int
+db_mariadb_settings_query_parse(pool_t pool, const char *key,
+				const char *text,
+				struct db_mariadb_query **query_r,
+				const char **error_r)
+{
+	const char *error;
+
+	if (text[0] == '\0') {
+		*error_r = t_strdup_printf("%s: must not be empty", key);
+		return -1;
+	}
+	if (!db_mariadb_query_parse(pool, text, query_r, &error)) {
+		*error_r = t_strdup_printf("%s: %s", key, error);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks that concern the settings together, after every line was read. */
+static int
+db_mariadb_settings_check(pool_t pool, struct db_mariadb_settings *set,
+			  const char **error_r)
+{
+	if (db_mariadb_hosts_parse(pool, set, error_r) < 0)
+		return -1;
+	if (set->user[0] == '\0') {
+		*error_r = "user: must not be empty";
+		return -1;
+	}
+	if (set->dbname[0] == '\0') {
+		*error_r = "dbname: must not be empty";
+		return -1;
+	}
+	if (!set->tls && (set->tls_ca[0] != '\0' || set->tls_cert[0] != '\0' ||
+			  set->tls_key[0] != '\0')) {
+		*error_r = "tls_ca, tls_cert or tls_key is set but tls = no";
+		return -1;
+	}
+	if ((set->tls_cert[0] == '\0') != (set->tls_key[0] == '\0')) {
+		*error_r = "tls_cert and tls_key must be given together";
+		return -1;
+	}
+	if (!set->blocking) {
+		*error_r = "blocking = no is not supported by this version "
+			"(lookups run in auth-worker processes)";
+		return -1;
+	}
+	if (db_mariadb_settings_query_parse(pool, "password_query",
+			set->password_query, &set->parsed_password_query,
+			error_r) < 0 ||
+	    db_mariadb_settings_query_parse(pool, "user_query",
+			set->user_query, &set->parsed_user_query,
+			error_r) < 0 ||
+	    db_mariadb_settings_query_parse(pool, "iterate_query",
+			set->iterate_query, &set->parsed_iterate_query,
+			error_r) < 0)
+		return -1;
+	return 0;
+}
+
+/* Remove surrounding white space and, if present, one pair of double
+   quotes. */
+static const char *db_mariadb_settings_value(const char *value)
+{
+	size_t len;
+
+	value = t_str_trim(value, " \t");
+	len = strlen(value);
+	if (len >= 2 && value[0] == '"' && value[len-1] == '"')
+		value = t_strndup(value + 1, len - 2);
+	return value;
+}
+
+static int
+db_mariadb_settings_line(pool_t pool, struct db_mariadb_settings *set,
+			 const char *line, bool seen[],
+			 const char **error_r)
+{
+	const struct db_mariadb_setting_def *def;
+	const char *p, *key, *value, *error;
+
+	p = strchr(line, '=');
+	if (p == NULL) {
+		*error_r = "expected 'key = value'";
+		return -1;
+	}
+	key = t_str_trim(t_strdup_until(line, p), " \t");
+	value = db_mariadb_settings_value(p + 1);
+	def = db_mariadb_setting_find(key);
+	if (def == NULL) {
+		*error_r = t_strdup_printf("unknown setting '%s'",
+					   str_sanitize(key, 64));
+		return -1;
+	}
+	if (seen[def - db_mariadb_setting_defs]) {
+		*error_r = t_strdup_printf("%s: given more than once", key);
+		return -1;
+	}
+	seen[def - db_mariadb_setting_defs] = TRUE;
+	if (db_mariadb_setting_set(pool, set, def, value, &error) < 0) {
+		/* the password's value is never repeated in an error */
+		*error_r = strcmp(key, "password") == 0 ?
+			t_strdup_printf("%s: %s", key, error) :
+			t_strdup_printf("%s: invalid value '%s': %s", key,
+					str_sanitize(value, 64), error);
+		return -1;
+	}
+	return 0;
+}
+
+int db_mariadb_settings_parse(pool_t pool, const char *path,
+			      const unsigned char *data, size_t size,
+			      struct db_mariadb_settings **set_r,
+			      const char **error_r)
+{
+	bool seen[N_ELEMENTS(db_mariadb_setting_defs)];
+	struct db_mariadb_settings *set;
+	const char *const *lines, *line, *error;
+	unsigned int i, linenum, first_linenum;
+	string_t *logical;
+	size_t len;
+
+	*set_r = NULL;
+	if (memchr(data, '\0', size) != NULL) {
+		*error_r = t_strdup_printf("%s: contains a NUL byte", path);
+		return -1;
+	}
+
+	set = p_new(pool, struct db_mariadb_settings, 1);
+	set->path = p_strdup(pool, path);
+	for (i = 0; i < N_ELEMENTS(db_mariadb_setting_defs); i++) {
+		if (db_mariadb_setting_set(pool, set,
+					   &db_mariadb_setting_defs[i],
+					   db_mariadb_setting_defs[i].default_value,
+					   &error) < 0)
+			i_unreached();
+	}
+
+	i_zero(&seen);
+	logical = t_str_new(256);
+	lines = t_strsplit(t_strndup(data, size), "\n");
+	first_linenum = 0;
+	for (linenum = 1; lines[linenum-1] != NULL; linenum++) {
+		line = t_str_trim(lines[linenum-1], " \t\r");
+		if (str_len(logical) == 0) {
+			first_linenum = linenum;
+			if (line[0] == '#' || line[0] == '\0')
+				continue;
+		}
+		len = strlen(line);
+		if (len > 0 && line[len-1] == '\\') {
+			/* continued on the next line */
+			str_append_data(logical, line, len - 1);
+			str_append_c(logical, ' ');
+			if (lines[linenum] != NULL)
+				continue;
+		} else {
+			str_append(logical, line);
+		}
+		if (db_mariadb_settings_line(pool, set, str_c(logical),
+					     seen, &error) < 0) {
+			*error_r = t_strdup_printf("%s:%u: %s", path,
+						   first_linenum, error);
+			return -1;
+		}
+		str_truncate(logical, 0);
+	}
+
+	if (db_mariadb_settings_check(pool, set, &error) < 0) {
+		*error_r = t_strdup_printf("%s: %s", path, error);
+		return -1;
+	}
+	*set_r = set;
+	return 0;
+}
+
+int db_mariadb_settings_read(pool_t pool, const char *path,
+			     struct db_mariadb_settings **set_r,
+			     const char **warning_r, const char **error_r)
+{
+	struct stat st;
+	unsigned char *data;
+	ssize_t ret;
+	size_t pos = 0;
+	int fd;
+
+	*set_r = NULL;
+	*warning_r = NULL;
+	fd = open(path, O_RDONLY);
+	if (fd == -1) {
+		*error_r = t_strdup_printf("open(%s) failed: %m", path);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		*error_r = t_strdup_printf("fstat(%s) failed: %m", path);
+		i_close_fd(&fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) ||
+	    st.st_size > DB_MARIADB_SETTINGS_FILE_MAX_SIZE) {
+		*error_r = t_strdup_printf(
+			"%s: not a regular file of at most %d bytes",
+			path, DB_MARIADB_SETTINGS_FILE_MAX_SIZE);
+		i_close_fd(&fd);
+		return -1;
+	}
+	if ((st.st_mode & S_IROTH) != 0) {
+		*warning_r = t_strdup_printf(
+			"%s is readable by every user on this host and holds "
+			"the database password: chmod 0600 or 0640 it", path);
+	}
+
+	data = t_malloc_no0(st.st_size + 1);
+	while (pos < (size_t)st.st_size) {
+		ret = read(fd, data + pos, st.st_size - pos);
+		if (ret < 0) {
+			*error_r = t_strdup_printf("read(%s) failed: %m", path);
+			i_close_fd(&fd);
+			return -1;
+		}
+		if (ret == 0)
+			break;
+		pos += ret;
+	}
+	i_close_fd(&fd);
+	return db_mariadb_settings_parse(pool, path, data, pos, set_r, error_r);
+}

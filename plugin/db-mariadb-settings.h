@@ -1,0 +1,71 @@
+#ifndef DB_MARIADB_SETTINGS_H
+#define DB_MARIADB_SETTINGS_H
+
+#include "net.h"
+
+struct db_mariadb_query;
+
+#define DB_MARIADB_SETTINGS_FILE_MAX_SIZE (1024*1024)
+
+struct db_mariadb_host {
+	/* either a host name or address with a port ... */
+	const char *name;
+	in_port_t port;
+	/* ... or the path of a unix socket (name is then NULL) */
+	const char *socket_path;
+};
+
+struct db_mariadb_settings {
+	/* the file they came from (used in log messages) */
+	const char *path;
+
+	const char *hosts;
+	const char *user;
+	const char *password;
+	const char *dbname;
+
+	bool tls;
+	const char *tls_ca;
+	const char *tls_cert;
+	const char *tls_key;
+	bool tls_verify;
+
+	unsigned int connect_timeout_secs;
+	unsigned int query_timeout_secs;
+	bool blocking;
+
+	const char *password_query;
+	const char *user_query;
+	const char *iterate_query;
+
+	/* userdb field templates (%-variables expanded per user) */
+	const char *home;
+	const char *mail;
+	const char *uid;
+	const char *gid;
+
+	/* derived from the above by the parser */
+	const struct db_mariadb_host *parsed_hosts;
+	unsigned int parsed_hosts_count;
+	struct db_mariadb_query *parsed_password_query;
+	struct db_mariadb_query *parsed_user_query;
+	struct db_mariadb_query *parsed_iterate_query;
+};
+
+/* Parse a configuration file's contents. Every key must be known and given
+   at most once, every value valid. Returns 0, or -1 with "path:line:
+   reason" (or "path: reason" for problems of the whole file) in error_r.
+   Values are never quoted in errors for the password key. */
+int db_mariadb_settings_parse(pool_t pool, const char *path,
+			      const unsigned char *data, size_t size,
+			      struct db_mariadb_settings **set_r,
+			      const char **error_r);
+
+/* Read and parse a configuration file. A file that others can read is
+   reported in warning_r (it holds the database password), else warning_r
+   is NULL. Returns 0, or -1 with the reason in error_r. */
+int db_mariadb_settings_read(pool_t pool, const char *path,
+			     struct db_mariadb_settings **set_r,
+			     const char **warning_r, const char **error_r);
+
+#endif

@@ -1,0 +1,31 @@
+#ifndef DB_MARIADB_USER_H
+#define DB_MARIADB_USER_H
+
+/* Limits from RFC 5321 section 4.5.3.1 as corrected by RFC 3696 errata:
+   a path is at most 256 octets including the angle brackets, so an address
+   is at most 254. */
+#define DB_MARIADB_USER_LOCAL_MAX 64
+#define DB_MARIADB_USER_DOMAIN_MAX 253
+#define DB_MARIADB_USER_ADDRESS_MAX 254
+
+struct db_mariadb_user {
+	/* local part exactly as given (the database collation decides
+	   whether case matters) */
+	const char *local;
+	/* domain, ASCII letters lower-cased */
+	const char *domain;
+	/* local@domain as it is looked up */
+	const char *address;
+};
+
+/* Split and validate a login name of the form local@domain. Returns TRUE
+   and fills user_r (allocated from the data stack), or FALSE with a
+   human-readable reason in error_r. The reason never contains the input. */
+bool db_mariadb_user_parse(const char *login, struct db_mariadb_user *user_r,
+			   const char **error_r);
+/* Same for arbitrary bytes, which may contain NUL (the fuzzer's entry). */
+bool db_mariadb_user_parse_data(const unsigned char *data, size_t size,
+				struct db_mariadb_user *user_r,
+				const char **error_r);
+
+#endif

@@ -1,0 +1,619 @@
+/* Copyright (c) 2026 dovecot-mariadb-auth authors, see the included COPYING file */
+
+/* db-mariadb - connections, prepared statements and failover
+
+   One struct db_mariadb exists per configuration file and process; passdb
+   and userdb share it. Lookups run in auth-worker processes (blocking =
+   yes), each worker holding one connection that is opened on first use.
+   Hosts are tried in the configured order. Every query is a prepared
+   statement whose parameters are bound, never interpolated; statements are
+   prepared once per connection and again after a reconnect.
+
+   Failure handling: an error that means the connection is gone (a client
+   error, a server shutting down, a Galera node that is not ready) closes
+   the connection. A query that found its connection dead is retried once on
+   a new one, since servers drop idle connections (wait_timeout) all the
+   time. A failed connect starts a back-off (1 s doubling up to 8 s) during
+   which lookups fail at once instead of each waiting for the connect
+   timeout. All of these are reported to the caller as errors, which the
+   passdb and userdb turn into temporary failures, never into "unknown
+   user" or "wrong password". */
+
+#include "auth-common.h"
+#include "array.h"
+#include "ioloop.h"
+#include "llist.h"
+#include "safe-memset.h"
+#include "str.h"
+#include "time-util.h"
+#include "db-mariadb-query.h"
+#include "db-mariadb-user.h"
+#include "db-mariadb.h"
+
+#include <mysql.h>
+#include <mysqld_error.h>
+#include <errmsg.h>
+
+#define DB_MARIADB_BACKOFF_MIN_MSECS 1000
+#define DB_MARIADB_BACKOFF_MAX_MSECS 8000
+/* A lookup binds at most this many parameters. */
+#define DB_MARIADB_MAX_PARAMS 32
+
+struct db_mariadb_stmt {
+	const struct db_mariadb_query *query;
+	MYSQL_STMT *stmt;
+};
+
+struct db_mariadb {
+	struct db_mariadb *prev, *next;
+	int refcount;
+
+	pool_t pool;
+	struct event *event;
+	const char *config_path;
+	struct db_mariadb_settings *set;
+
+	MYSQL *mysql;
+	/* index into set->parsed_hosts of the connected host */
+	unsigned int host_idx;
+	ARRAY(struct db_mariadb_stmt) stmts;
+
+	/* no connect attempts before this time */
+	struct timeval backoff_until;
+	unsigned int backoff_msecs;
+	char *last_connect_error;
+};
+
+struct db_mariadb_iter {
+	struct db_mariadb *db;
+	MYSQL *mysql;
+	MYSQL_STMT *stmt;
+	MYSQL_RES *meta;
+	unsigned int user_col;
+	char *error;
+};
+
+static struct db_mariadb *db_mariadb_list = NULL;
+
+/* Errors after which a connection cannot be used again. */
+static bool db_mariadb_errno_is_connection_lost(unsigned int err)
+{
+	if (err >= CR_MIN_ERROR && err <= CR_MAX_ERROR)
+		return TRUE;
+	switch (err) {
+	case ER_UNKNOWN_COM_ERROR:	/* 1047: Galera node not ready */
+	case ER_SERVER_SHUTDOWN:	/* 1053 */
+	case ER_CON_COUNT_ERROR:	/* 1040: too many connections */
+	case ER_CONNECTION_KILLED:	/* 1927 */
+	case ER_QUERY_INTERRUPTED:	/* 1317 */
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+static const char *
+db_mariadb_host_str(const struct db_mariadb_host *host)
+{
+	if (host->socket_path != NULL)
+		return host->socket_path;
+	if (strchr(host->name, ':') != NULL)
+		return t_strdup_printf("[%s]:%u", host->name, host->port);
+	return t_strdup_printf("%s:%u", host->name, host->port);
+}
+
+static void db_mariadb_disconnect(struct db_mariadb *db)
+{
+	struct db_mariadb_stmt *stmt;
+
+	array_foreach_modifiable(&db->stmts, stmt)
+		(void)mysql_stmt_close(stmt->stmt);
+	array_clear(&db->stmts);
+	if (db->mysql != NULL) {
+		mysql_close(db->mysql);
+		db->mysql = NULL;
+	}
+}
+
+static MYSQL *
+db_mariadb_connect_host(struct db_mariadb *db,
+			const struct db_mariadb_host *host,
+			const char **error_r)
+{
+	const struct db_mariadb_settings *set = db->set;
+	unsigned int connect_timeout = set->connect_timeout_secs;
+	unsigned int query_timeout = set->query_timeout_secs;
+	my_bool on = 1, verify = set->tls_verify ? 1 : 0;
+	MYSQL *mysql;
+
+	mysql = mysql_init(NULL);
+	if (mysql == NULL) {
+		*error_r = "mysql_init() failed: out of memory";
+		return NULL;
+	}
+	(void)mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	(void)mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &query_timeout);
+	(void)mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &query_timeout);
+	(void)mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (set->tls) {
+		(void)mysql_options(mysql, MYSQL_OPT_SSL_ENFORCE, &on);
+		(void)mysql_options(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
+				    &verify);
+		if (set->tls_ca[0] != '\0')
+			(void)mysql_options(mysql, MYSQL_OPT_SSL_CA, set->tls_ca);
+		if (set->tls_cert[0] != '\0') {
+			(void)mysql_options(mysql, MYSQL_OPT_SSL_CERT,
+					    set->tls_cert);
+			(void)mysql_options(mysql, MYSQL_OPT_SSL_KEY,
+					    set->tls_key);
+		}
+	}
+	if (mysql_real_connect(mysql,
+			       host->socket_path != NULL ? NULL : host->name,
+			       set->user, set->password, set->dbname,
+			       host->socket_path != NULL ? 0 : host->port,
+			       host->socket_path, 0) == NULL) {
+		*error_r = t_strdup_printf("%u: %s", mysql_errno(mysql),
+					   mysql_error(mysql));
+		mysql_close(mysql);
+		return NULL;
+	}
+	return mysql;
+}
+
+/* Connect to the first host that answers. Returns 0, or -1 with the
+   reason in error_r. */
+static int db_mariadb_connect(struct db_mariadb *db, const char **error_r)
+{
+	const struct db_mariadb_settings *set = db->set;
+	const struct db_mariadb_host *host;
+	string_t *errors;
+	const char *error;
+	unsigned int i;
+
+	if (db->mysql != NULL)
+		return 0;
+	if (timeval_cmp(&ioloop_timeval, &db->backoff_until) < 0) {
+		*error_r = t_strdup_printf(
+			"Not connected to any database host, next attempt in "
+			"%d ms (last error: %s)",
+			timeval_diff_msecs(&db->backoff_until, &ioloop_timeval),
+			db->last_connect_error);
+		return -1;
+	}
+
+	errors = t_str_new(128);
+	for (i = 0; i < set->parsed_hosts_count; i++) {
+		host = &set->parsed_hosts[i];
+		db->mysql = db_mariadb_connect_host(db, host, &error);
+		if (db->mysql != NULL) {
+			db->host_idx = i;
+			db->backoff_msecs = 0;
+			e_debug(db->event, "Connected to %s",
+				db_mariadb_host_str(host));
+			return 0;
+		}
+		if (str_len(errors) > 0)
+			str_append(errors, ", ");
+		str_printfa(errors, "%s: %s", db_mariadb_host_str(host), error);
+	}
+
+	db->backoff_msecs = db->backoff_msecs == 0 ?
+		DB_MARIADB_BACKOFF_MIN_MSECS :
+		I_MIN(db->backoff_msecs * 2, DB_MARIADB_BACKOFF_MAX_MSECS);
+	db->backoff_until = ioloop_timeval;
+	timeval_add_msecs(&db->backoff_until, db->backoff_msecs);
+	i_free(db->last_connect_error);
+	db->last_connect_error = i_strdup(str_c(errors));
+	*error_r = t_strdup_printf("Could not connect to any database host: %s",
+				   str_c(errors));
+	return -1;
+}
+
+/* Returns the prepared statement for the query on the current connection,
+   preparing it if needed, or NULL with the reason in error_r. */
+static MYSQL_STMT *
+db_mariadb_stmt_get(struct db_mariadb *db, const struct db_mariadb_query *query,
+		    unsigned int *errno_r, const char **error_r)
+{
+	struct db_mariadb_stmt *stmt;
+	MYSQL_STMT *st;
+
+	array_foreach_modifiable(&db->stmts, stmt) {
+		if (stmt->query == query)
+			return stmt->stmt;
+	}
+	st = mysql_stmt_init(db->mysql);
+	if (st == NULL) {
+		*errno_r = mysql_errno(db->mysql);
+		*error_r = "mysql_stmt_init() failed: out of memory";
+		return NULL;
+	}
+	if (mysql_stmt_prepare(st, query->sql, strlen(query->sql)) != 0) {
+		*errno_r = mysql_stmt_errno(st);
+		*error_r = t_strdup_printf("Preparing the query failed: %u: %s",
+					   mysql_stmt_errno(st),
+					   mysql_stmt_error(st));
+		(void)mysql_stmt_close(st);
+		return NULL;
+	}
+	if (mysql_stmt_param_count(st) != query->params_count) {
+		*errno_r = 0;
+		*error_r = t_strdup_printf(
+			"The server counts %lu parameters in the query, "
+			"the module %u", mysql_stmt_param_count(st),
+			query->params_count);
+		(void)mysql_stmt_close(st);
+		return NULL;
+	}
+	stmt = array_append_space(&db->stmts);
+	stmt->query = query;
+	stmt->stmt = st;
+	return st;
+}
+
+static const char *
+db_mariadb_param_value(const struct db_mariadb_user *user,
+		       enum db_mariadb_param param)
+{
+	switch (param) {
+	case DB_MARIADB_PARAM_LOCAL:
+		return user->local;
+	case DB_MARIADB_PARAM_DOMAIN:
+		return user->domain;
+	case DB_MARIADB_PARAM_USER:
+		return user->address;
+	}
+	i_unreached();
+}
+
+static int
+db_mariadb_stmt_bind_params(MYSQL_STMT *st, const struct db_mariadb_query *query,
+			    const struct db_mariadb_user *user)
+{
+	MYSQL_BIND binds[DB_MARIADB_MAX_PARAMS];
+	unsigned long lengths[DB_MARIADB_MAX_PARAMS];
+	unsigned int i;
+	const char *value;
+
+	if (query->params_count == 0)
+		return 0;
+	i_assert(query->params_count <= DB_MARIADB_MAX_PARAMS);
+	memset(binds, 0, sizeof(binds[0]) * query->params_count);
+	for (i = 0; i < query->params_count; i++) {
+		value = db_mariadb_param_value(user, query->params[i]);
+		lengths[i] = strlen(value);
+		binds[i].buffer_type = MYSQL_TYPE_STRING;
+		binds[i].buffer = (void *)value;
+		binds[i].buffer_length = lengths[i];
+		binds[i].length = &lengths[i];
+	}
+	/* mysql_stmt_bind_param() copies the bind array; the values must stay
+	   valid until execute, which follows right away */
+	return mysql_stmt_bind_param(st, binds) ? -1 : 0;
+}
+
+/* Fetch the current row's columns as strings. */
+static int
+db_mariadb_stmt_fetch_row(MYSQL_STMT *st, MYSQL_RES *meta, pool_t pool,
+			  struct db_mariadb_row *row_r)
+{
+	unsigned int i, count = mysql_num_fields(meta);
+	MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+	struct db_mariadb_field *out;
+	MYSQL_BIND *binds;
+	unsigned long *lengths;
+	my_bool *nulls;
+	char *value;
+	int ret;
+
+	binds = t_new(MYSQL_BIND, count);
+	lengths = t_new(unsigned long, count);
+	nulls = t_new(my_bool, count);
+	for (i = 0; i < count; i++) {
+		/* no buffer: fetch reports the lengths, then each column is
+		   fetched into a buffer of the right size */
+		binds[i].buffer_type = MYSQL_TYPE_STRING;
+		binds[i].length = &lengths[i];
+		binds[i].is_null = &nulls[i];
+	}
+	if (mysql_stmt_bind_result(st, binds))
+		return -1;
+	ret = mysql_stmt_fetch(st);
+	if (ret == MYSQL_NO_DATA)
+		return 0;
+	if (ret != 0 && ret != MYSQL_DATA_TRUNCATED)
+		return -1;
+
+	out = p_new(pool, struct db_mariadb_field, count);
+	for (i = 0; i < count; i++) {
+		out[i].name = p_strdup(pool, fields[i].name);
+		if (nulls[i])
+			continue;
+		value = p_malloc(pool, lengths[i] + 1);
+		binds[i].buffer = value;
+		binds[i].buffer_length = lengths[i] + 1;
+		if (lengths[i] > 0 &&
+		    mysql_stmt_fetch_column(st, &binds[i], i, 0) != 0)
+			return -1;
+		value[lengths[i]] = '\0';
+		out[i].value = value;
+	}
+	row_r->fields = out;
+	row_r->count = count;
+	return 1;
+}
+
+/* Run the query once on the current connection. Returns like
+   db_mariadb_lookup(), and sets *errno_r to the MariaDB error number of a
+   failure (0 if none applies). */
+static int
+db_mariadb_lookup_once(struct db_mariadb *db,
+		       const struct db_mariadb_query *query,
+		       const struct db_mariadb_user *user, pool_t pool,
+		       struct db_mariadb_row *row_r, unsigned int *errno_r,
+		       const char **error_r)
+{
+	struct db_mariadb_row extra;
+	MYSQL_STMT *st;
+	MYSQL_RES *meta;
+	int ret;
+
+	*errno_r = 0;
+	st = db_mariadb_stmt_get(db, query, errno_r, error_r);
+	if (st == NULL)
+		return -1;
+	if (db_mariadb_stmt_bind_params(st, query, user) < 0 ||
+	    mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_store_result(st) != 0) {
+		*errno_r = mysql_stmt_errno(st);
+		*error_r = t_strdup_printf("%u: %s", mysql_stmt_errno(st),
+					   mysql_stmt_error(st));
+		(void)mysql_stmt_free_result(st);
+		return -1;
+	}
+	meta = mysql_stmt_result_metadata(st);
+	if (meta == NULL) {
+		*error_r = "The query returns no result set";
+		(void)mysql_stmt_free_result(st);
+		return -1;
+	}
+	T_BEGIN {
+		ret = db_mariadb_stmt_fetch_row(st, meta, pool, row_r);
+		if (ret > 0) {
+			ret = db_mariadb_stmt_fetch_row(st, meta, pool, &extra);
+			if (ret > 0) {
+				*error_r = "The query returned more than one row";
+				ret = -2;
+			} else if (ret == 0) {
+				ret = 1;
+			}
+		}
+	} T_END;
+	if (ret == -1) {
+		*errno_r = mysql_stmt_errno(st);
+		*error_r = t_strdup_printf("Fetching the row failed: %u: %s",
+					   mysql_stmt_errno(st),
+					   mysql_stmt_error(st));
+	}
+	mysql_free_result(meta);
+	(void)mysql_stmt_free_result(st);
+	return ret < 0 ? -1 : ret;
+}
+
+int db_mariadb_lookup(struct db_mariadb *db,
+		      const struct db_mariadb_query *query,
+		      const struct db_mariadb_user *user, pool_t pool,
+		      struct db_mariadb_row *row_r, const char **error_r)
+{
+	unsigned int attempt, err;
+	const char *error = NULL;
+	bool was_connected;
+	int ret;
+
+	i_zero(row_r);
+	for (attempt = 0;; attempt++) {
+		was_connected = db->mysql != NULL;
+		if (db_mariadb_connect(db, error_r) < 0)
+			return -1;
+		ret = db_mariadb_lookup_once(db, query, user, pool, row_r,
+					     &err, &error);
+		if (ret >= 0)
+			return ret;
+		if (!db_mariadb_errno_is_connection_lost(err)) {
+			*error_r = error;
+			return -1;
+		}
+		e_warning(db->event, "Lost connection to %s: %s",
+			  db_mariadb_host_str(&db->set->parsed_hosts[db->host_idx]),
+			  error);
+		db_mariadb_disconnect(db);
+		/* a connection that was already open may just have been
+		   closed by the server while idle: try once more at once */
+		if (!was_connected || attempt > 0) {
+			*error_r = t_strdup_printf("Connection lost: %s", error);
+			return -1;
+		}
+	}
+}
+
+const struct db_mariadb_field *
+db_mariadb_row_find(const struct db_mariadb_row *row, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < row->count; i++) {
+		if (strcasecmp(row->fields[i].name, name) == 0)
+			return &row->fields[i];
+	}
+	return NULL;
+}
+
+struct db_mariadb_iter *db_mariadb_iter_init(struct db_mariadb *db)
+{
+	const struct db_mariadb_query *query = db->set->parsed_iterate_query;
+	struct db_mariadb_iter *iter;
+	const struct db_mariadb_host *host;
+	MYSQL_FIELD *fields;
+	const char *error = NULL;
+	unsigned int i, count;
+
+	iter = i_new(struct db_mariadb_iter, 1);
+	iter->db = db;
+	db->refcount++;
+
+	/* a connection of its own: the iteration streams its rows while
+	   the main connection keeps answering lookups */
+	for (i = 0; i < db->set->parsed_hosts_count; i++) {
+		host = &db->set->parsed_hosts[i];
+		iter->mysql = db_mariadb_connect_host(db, host, &error);
+		if (iter->mysql != NULL)
+			break;
+		error = t_strdup_printf("%s: %s", db_mariadb_host_str(host),
+					error);
+	}
+	if (iter->mysql == NULL) {
+		iter->error = i_strdup_printf(
+			"Could not connect to any database host: %s", error);
+		return iter;
+	}
+	iter->stmt = mysql_stmt_init(iter->mysql);
+	if (iter->stmt == NULL ||
+	    mysql_stmt_prepare(iter->stmt, query->sql, strlen(query->sql)) != 0 ||
+	    mysql_stmt_param_count(iter->stmt) != 0 ||
+	    mysql_stmt_execute(iter->stmt) != 0) {
+		iter->error = iter->stmt == NULL ?
+			i_strdup("mysql_stmt_init() failed: out of memory") :
+			mysql_stmt_param_count(iter->stmt) != 0 ?
+			i_strdup("iterate_query must not use placeholders") :
+			i_strdup_printf("%u: %s", mysql_stmt_errno(iter->stmt),
+					mysql_stmt_error(iter->stmt));
+		return iter;
+	}
+	iter->meta = mysql_stmt_result_metadata(iter->stmt);
+	if (iter->meta == NULL) {
+		iter->error = i_strdup("iterate_query returns no result set");
+		return iter;
+	}
+	count = mysql_num_fields(iter->meta);
+	fields = mysql_fetch_fields(iter->meta);
+	for (i = 0; i < count; i++) {
+		if (strcasecmp(fields[i].name, "user") == 0)
+			break;
+	}
+	if (i == count)
+		iter->error = i_strdup("iterate_query returns no 'user' column");
+	iter->user_col = i;
+	return iter;
+}
+
+int db_mariadb_iter_next(struct db_mariadb_iter *iter, const char **user_r)
+{
+	struct db_mariadb_row row;
+	int ret;
+
+	if (iter->error != NULL)
+		return -1;
+	/* the caller frees the row with its data stack frame */
+	ret = db_mariadb_stmt_fetch_row(iter->stmt, iter->meta,
+					pool_datastack_create(), &row);
+	if (ret < 0) {
+		iter->error = i_strdup_printf("%u: %s",
+					      mysql_stmt_errno(iter->stmt),
+					      mysql_stmt_error(iter->stmt));
+		return -1;
+	}
+	if (ret == 0)
+		return 0;
+	*user_r = row.fields[iter->user_col].value;
+	if (*user_r == NULL) {
+		/* a NULL user is skipped, not fatal */
+		*user_r = "";
+	}
+	return 1;
+}
+
+int db_mariadb_iter_deinit(struct db_mariadb_iter **_iter,
+			   const char **error_r)
+{
+	struct db_mariadb_iter *iter = *_iter;
+	int ret = 0;
+
+	*_iter = NULL;
+	if (iter->error != NULL) {
+		*error_r = t_strdup_printf("Iterating users failed: %s",
+					   iter->error);
+		ret = -1;
+	}
+	if (iter->meta != NULL)
+		mysql_free_result(iter->meta);
+	if (iter->stmt != NULL)
+		(void)mysql_stmt_close(iter->stmt);
+	if (iter->mysql != NULL)
+		mysql_close(iter->mysql);
+	db_mariadb_unref(&iter->db);
+	i_free(iter->error);
+	i_free(iter);
+	return ret;
+}
+
+struct db_mariadb *db_mariadb_init(const char *config_path)
+{
+	struct db_mariadb *db;
+	const char *warning, *error;
+	pool_t pool;
+
+	for (db = db_mariadb_list; db != NULL; db = db->next) {
+		if (strcmp(db->config_path, config_path) == 0) {
+			db->refcount++;
+			return db;
+		}
+	}
+
+	pool = pool_alloconly_create("db_mariadb", 4096);
+	db = p_new(pool, struct db_mariadb, 1);
+	db->pool = pool;
+	db->refcount = 1;
+	db->config_path = p_strdup(pool, config_path);
+	db->event = event_create(auth_event);
+	event_set_append_log_prefix(db->event, "mariadb: ");
+	if (config_path[0] == '\0')
+		i_fatal("mariadb: passdb/userdb args must name the "
+			"configuration file, e.g. "
+			"args = /etc/dovecot/dovecot-mariadb.conf.ext");
+	if (db_mariadb_settings_read(pool, config_path, &db->set,
+				     &warning, &error) < 0)
+		i_fatal("mariadb: %s", error);
+	if (warning != NULL && !worker)
+		e_warning(db->event, "%s", warning);
+	i_array_init(&db->stmts, 4);
+	DLLIST_PREPEND(&db_mariadb_list, db);
+	return db;
+}
+
+void db_mariadb_unref(struct db_mariadb **_db)
+{
+	struct db_mariadb *db = *_db;
+
+	*_db = NULL;
+	i_assert(db->refcount > 0);
+	if (--db->refcount > 0)
+		return;
+
+	DLLIST_REMOVE(&db_mariadb_list, db);
+	db_mariadb_disconnect(db);
+	array_free(&db->stmts);
+	i_free(db->last_connect_error);
+	if (db->set->password[0] != '\0') {
+		/* the database password lives in the pool */
+		safe_memset((void *)db->set->password, 0,
+			    strlen(db->set->password));
+	}
+	event_unref(&db->event);
+	pool_unref(&db->pool);
+}
+
+const struct db_mariadb_settings *db_mariadb_get_settings(struct db_mariadb *db)
+{
+	return db->set;
+}

@@ -1,0 +1,187 @@
+/* Copyright (c) 2026 dovecot-mariadb-auth authors, see the included COPYING file */
+
+/* userdb-mariadb - userdb { driver = mariadb }
+
+   Looks a user up for IMAP, LMTP and doveadm. The user query's columns
+   become userdb fields ("user" gives the canonical address); the templates
+   home, mail, uid and gid from the configuration file fill in what the
+   query did not return, with %-variables expanded for the canonical user.
+   Iteration (doveadm user '*', doveadm -A) streams the iterate query. Like
+   the passdb it runs in auth-worker processes. */
+
+#include "auth-common.h"
+#include "userdb.h"
+#include "str-sanitize.h"
+#include "authdb-mariadb.h"
+#include "db-mariadb.h"
+#include "db-mariadb-user.h"
+
+struct mariadb_userdb_module {
+	struct userdb_module module;
+
+	struct db_mariadb *db;
+};
+
+struct mariadb_userdb_iterate_context {
+	struct userdb_iterate_context ctx;
+	struct db_mariadb_iter *iter;
+};
+
+static int
+userdb_mariadb_set_template(struct auth_request *request, const char *name,
+			    const char *template)
+{
+	const char *value, *error;
+
+	if (template[0] == '\0' ||
+	    auth_fields_exists(request->fields.userdb_reply, name))
+		return 0;
+	if (t_auth_request_var_expand(template, request, NULL,
+				      &value, &error) <= 0) {
+		e_error(authdb_event(request),
+			"Failed to expand %s=%s: %s", name, template, error);
+		return -1;
+	}
+	auth_request_set_userdb_field(request, name, value);
+	return 0;
+}
+
+static void
+userdb_mariadb_lookup(struct auth_request *request, userdb_callback_t *callback)
+{
+	struct mariadb_userdb_module *module =
+		(struct mariadb_userdb_module *)request->userdb->userdb;
+	const struct db_mariadb_settings *set = db_mariadb_get_settings(module->db);
+	const struct db_mariadb_field *field;
+	struct db_mariadb_user user;
+	struct db_mariadb_row row;
+	const char *error;
+	unsigned int i;
+	int ret;
+
+	if (!db_mariadb_user_parse(request->fields.user, &user, &error)) {
+		e_debug(authdb_event(request), "User name '%s' %s",
+			str_sanitize(request->fields.user, 100), error);
+		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+		callback(USERDB_RESULT_USER_UNKNOWN, request);
+		return;
+	}
+	ret = db_mariadb_lookup(module->db, set->parsed_user_query, &user,
+				request->pool, &row, &error);
+	if (ret < 0) {
+		e_error(authdb_event(request), "user_query failed: %s", error);
+		callback(USERDB_RESULT_INTERNAL_FAILURE, request);
+		return;
+	}
+	if (ret == 0) {
+		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+		callback(USERDB_RESULT_USER_UNKNOWN, request);
+		return;
+	}
+
+	auth_request_init_userdb_reply(request, TRUE);
+	for (i = 0; i < row.count; i++) {
+		field = &row.fields[i];
+		if (field->name[0] != '\0' && field->value != NULL) {
+			auth_request_set_userdb_field(request, field->name,
+						      field->value);
+		}
+	}
+	/* templates expand %u, %n and %d for the canonical user */
+	if (userdb_mariadb_set_template(request, "home", set->home) < 0 ||
+	    userdb_mariadb_set_template(request, "mail", set->mail) < 0 ||
+	    userdb_mariadb_set_template(request, "uid", set->uid) < 0 ||
+	    userdb_mariadb_set_template(request, "gid", set->gid) < 0) {
+		callback(USERDB_RESULT_INTERNAL_FAILURE, request);
+		return;
+	}
+	callback(USERDB_RESULT_OK, request);
+}
+
+static struct userdb_iterate_context *
+userdb_mariadb_iterate_init(struct auth_request *request,
+			    userdb_iter_callback_t *callback, void *context)
+{
+	struct mariadb_userdb_module *module =
+		(struct mariadb_userdb_module *)request->userdb->userdb;
+	struct mariadb_userdb_iterate_context *ctx;
+
+	ctx = i_new(struct mariadb_userdb_iterate_context, 1);
+	ctx->ctx.auth_request = request;
+	ctx->ctx.callback = callback;
+	ctx->ctx.context = context;
+	auth_request_ref(request);
+	ctx->iter = db_mariadb_iter_init(module->db);
+	return &ctx->ctx;
+}
+
+static void userdb_mariadb_iterate_next(struct userdb_iterate_context *_ctx)
+{
+	struct mariadb_userdb_iterate_context *ctx =
+		(struct mariadb_userdb_iterate_context *)_ctx;
+	const char *user;
+	int ret;
+
+	T_BEGIN {
+		/* skip rows whose user is NULL or empty */
+		while ((ret = db_mariadb_iter_next(ctx->iter, &user)) > 0 &&
+		       user[0] == '\0') ;
+		if (ret > 0)
+			_ctx->callback(user, _ctx->context);
+	} T_END;
+	if (ret <= 0) {
+		_ctx->failed = ret < 0;
+		/* may free the context through iterate_deinit */
+		_ctx->callback(NULL, _ctx->context);
+	}
+}
+
+static int userdb_mariadb_iterate_deinit(struct userdb_iterate_context *_ctx)
+{
+	struct mariadb_userdb_iterate_context *ctx =
+		(struct mariadb_userdb_iterate_context *)_ctx;
+	struct auth_request *request = _ctx->auth_request;
+	const char *error;
+	int ret = _ctx->failed ? -1 : 0;
+
+	if (db_mariadb_iter_deinit(&ctx->iter, &error) < 0) {
+		e_error(authdb_event(request), "%s", error);
+		ret = -1;
+	}
+	auth_request_unref(&request);
+	i_free(ctx);
+	return ret;
+}
+
+static struct userdb_module *
+userdb_mariadb_preinit(pool_t pool, const char *args)
+{
+	struct mariadb_userdb_module *module;
+
+	module = p_new(pool, struct mariadb_userdb_module, 1);
+	module->db = db_mariadb_init(args);
+	module->module.default_cache_key = "%u";
+	module->module.blocking = TRUE;
+	return &module->module;
+}
+
+static void userdb_mariadb_deinit(struct userdb_module *_module)
+{
+	struct mariadb_userdb_module *module =
+		(struct mariadb_userdb_module *)_module;
+
+	db_mariadb_unref(&module->db);
+}
+
+struct userdb_module_interface userdb_mariadb = {
+	.name = "mariadb",
+
+	.preinit = userdb_mariadb_preinit,
+	.deinit = userdb_mariadb_deinit,
+
+	.lookup = userdb_mariadb_lookup,
+
+	.iterate_init = userdb_mariadb_iterate_init,
+	.iterate_next = userdb_mariadb_iterate_next,
+	.iterate_deinit = userdb_mariadb_iterate_deinit,
+};
