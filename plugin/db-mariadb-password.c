@@ -11,7 +11,7 @@
    wiped after use, like every copy of the plaintext.
 
    bcrypt only uses the first 72 octets of a password; libxcrypt refuses
-   passphrases longer than CRYPT_MAX_PASSPHRASE_SIZE (512) octets, which
+   passphrases of CRYPT_MAX_PASSPHRASE_SIZE (512) octets or more, which
    are therefore reported as a mismatch. */
 
 #include "lib.h"
@@ -102,7 +102,9 @@ int db_mariadb_password_verify(const char *plaintext, const char *stored,
 	ret = db_mariadb_password_parse(stored, &hash, error_r);
 	if (ret <= 0)
 		return ret;
-	if (strlen(plaintext) > CRYPT_MAX_PASSPHRASE_SIZE)
+	/* libxcrypt refuses passphrases of CRYPT_MAX_PASSPHRASE_SIZE octets
+	   and more: such a password can't match */
+	if (strlen(plaintext) >= CRYPT_MAX_PASSPHRASE_SIZE)
 		return 0;
 
 	data = i_new(struct crypt_data, 1);
