@@ -214,7 +214,7 @@ db_mariadb_hosts_parse(pool_t pool, struct db_mariadb_settings *set,
 
 static int
 db_mariadb_settings_query_parse(pool_t pool, const char *key,
-				const char *text,
+				const char *text, bool per_user,
 				struct db_mariadb_query **query_r,
 				const char **error_r)
 {
@@ -226,6 +226,12 @@ db_mariadb_settings_query_parse(pool_t pool, const char *key,
 	}
 	if (!db_mariadb_query_parse(pool, text, query_r, &error)) {
 		*error_r = t_strdup_printf("%s: %s", key, error);
+		return -1;
+	}
+	if (per_user && (*query_r)->params_count == 0) {
+		/* it would return the same row for every login */
+		*error_r = t_strdup_printf(
+			"%s: uses none of :local, :domain, :user", key);
 		return -1;
 	}
 	return 0;
@@ -261,25 +267,25 @@ db_mariadb_settings_check(pool_t pool, struct db_mariadb_settings *set,
 		return -1;
 	}
 	if (db_mariadb_settings_query_parse(pool, "password_query",
-			set->password_query, &set->parsed_password_query,
+			set->password_query, TRUE, &set->parsed_password_query,
 			error_r) < 0 ||
 	    db_mariadb_settings_query_parse(pool, "user_query",
-			set->user_query, &set->parsed_user_query,
+			set->user_query, TRUE, &set->parsed_user_query,
 			error_r) < 0 ||
 	    db_mariadb_settings_query_parse(pool, "iterate_query",
-			set->iterate_query, &set->parsed_iterate_query,
+			set->iterate_query, FALSE, &set->parsed_iterate_query,
 			error_r) < 0)
 		return -1;
 	return 0;
 }
 
-/* Remove surrounding white space and, if present, one pair of double
-   quotes. */
+/* Remove surrounding white space (line breaks of continued lines too)
+   and, if present, one pair of double quotes. */
 static const char *db_mariadb_settings_value(const char *value)
 {
 	size_t len;
 
-	value = t_str_trim(value, " \t");
+	value = t_str_trim(value, " \t\n");
 	len = strlen(value);
 	if (len >= 2 && value[0] == '"' && value[len-1] == '"')
 		value = t_strndup(value + 1, len - 2);
@@ -299,12 +305,15 @@ db_mariadb_settings_line(pool_t pool, struct db_mariadb_settings *set,
 		*error_r = "expected 'key = value'";
 		return -1;
 	}
-	key = t_str_trim(t_strdup_until(line, p), " \t");
+	key = t_str_trim(t_strdup_until(line, p), " \t\n");
 	value = db_mariadb_settings_value(p + 1);
 	def = db_mariadb_setting_find(key);
 	if (def == NULL) {
-		*error_r = t_strdup_printf("unknown setting '%s'",
-					   str_sanitize(key, 64));
+		/* "password secret=x" lacks its '=': don't quote the value */
+		*error_r = strpbrk(key, " \t") != NULL ?
+			"expected 'key = value'" :
+			t_strdup_printf("unknown setting '%s'",
+					str_sanitize(key, 64));
 		return -1;
 	}
 	if (seen[def - db_mariadb_setting_defs]) {
@@ -364,9 +373,11 @@ int db_mariadb_settings_parse(pool_t pool, const char *path,
 		}
 		len = strlen(line);
 		if (len > 0 && line[len-1] == '\\') {
-			/* continued on the next line */
+			/* continued on the next line; the line break stays,
+			   so that a -- or # comment in a query ends with its
+			   line instead of swallowing the rest of the query */
 			str_append_data(logical, line, len - 1);
-			str_append_c(logical, ' ');
+			str_append_c(logical, '\n');
 			if (lines[linenum] != NULL)
 				continue;
 		} else {
@@ -401,7 +412,8 @@ int db_mariadb_settings_read(pool_t pool, const char *path,
 
 	*set_r = NULL;
 	*warning_r = NULL;
-	fd = open(path, O_RDONLY);
+	/* O_NONBLOCK: a FIFO must not hang start-up (refused below) */
+	fd = open(path, O_RDONLY | O_NONBLOCK);
 	if (fd == -1) {
 		*error_r = t_strdup_printf("open(%s) failed: %m", path);
 		return -1;
