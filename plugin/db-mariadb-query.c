@@ -61,19 +61,26 @@ static const char *skip_quoted(const char *p)
 
 /* Returns the position after the comment starting at p, or p itself when
    p doesn't start a comment. *unterminated_r is set for an open slash-star
-   comment. */
-static const char *skip_comment(const char *p, bool *unterminated_r)
+   comment, *executable_r for a slash-star-! one (not a comment to MariaDB). */
+static const char *
+skip_comment(const char *p, bool *unterminated_r, bool *executable_r)
 {
 	const char *end;
 
 	*unterminated_r = FALSE;
+	*executable_r = FALSE;
 	if (*p == '#' ||
 	    (p[0] == '-' && p[1] == '-' &&
-	     (p[2] == ' ' || p[2] == '\t' || p[2] == '\n' || p[2] == '\0'))) {
+	     (p[2] == '\0' || (unsigned char)p[2] <= ' '))) {
 		end = strchr(p, '\n');
 		return end == NULL ? p + strlen(p) : end + 1;
 	}
 	if (p[0] == '/' && p[1] == '*') {
+		/* MariaDB runs what is in executable comments */
+		if (p[2] == '!' || (p[2] == 'M' && p[3] == '!')) {
+			*executable_r = TRUE;
+			return p;
+		}
 		end = strstr(p + 2, "*/");
 		if (end == NULL) {
 			*unterminated_r = TRUE;
@@ -109,7 +116,7 @@ bool db_mariadb_query_parse(pool_t pool, const char *text,
 	enum db_mariadb_param param;
 	const char *p, *next, *name;
 	string_t *sql;
-	bool unterminated;
+	bool unterminated, executable;
 	size_t len;
 
 	*query_r = NULL;
@@ -126,9 +133,14 @@ bool db_mariadb_query_parse(pool_t pool, const char *text,
 			p = next;
 			continue;
 		}
-		next = skip_comment(p, &unterminated);
+		next = skip_comment(p, &unterminated, &executable);
 		if (unterminated) {
 			*error_r = "unterminated comment";
+			return FALSE;
+		}
+		if (executable) {
+			*error_r = "executable comments (/*! */, /*M! */) "
+				"are not allowed";
 			return FALSE;
 		}
 		if (next != p) {

@@ -5,8 +5,8 @@
    A login reaches the database only after it passed these checks, so that
    no query runs for input that cannot be an address: exactly one '@', a
    local part of 1..64 octets, a domain of 1..253 octets made of non-empty
-   dot-separated labels, at most 254 octets in all, no NUL, control
-   character, space or DEL, and valid UTF-8 (internationalised addresses
+   dot-separated labels of at most 63 octets, at most 254 octets in all, no NUL, control
+   character (C0 or C1), space or DEL, and valid UTF-8 (internationalised addresses
    are allowed, RFC 6531). The domain's ASCII letters are lower-cased so
    that it matches the primary key; the local part is left alone. */
 
@@ -33,6 +33,12 @@ db_mariadb_user_check_bytes(const unsigned char *data, size_t size,
 			*error_r = "contains a space";
 			return FALSE;
 		}
+		/* C1 controls U+0080..U+009F are 0xC2 0x80..0x9F in UTF-8 */
+		if (data[i] == 0xc2 && i + 1 < size &&
+		    data[i+1] >= 0x80 && data[i+1] <= 0x9f) {
+			*error_r = "contains a control character";
+			return FALSE;
+		}
 	}
 	if (!uni_utf8_data_is_valid(data, size)) {
 		*error_r = "is not valid UTF-8";
@@ -49,7 +55,12 @@ db_mariadb_user_check_domain(const unsigned char *domain, size_t size,
 
 	for (i = 0; i < size; i++) {
 		if (domain[i] != '.') {
-			label_len++;
+			if (++label_len > DB_MARIADB_USER_LABEL_MAX) {
+				*error_r = t_strdup_printf(
+					"domain has a label longer than %u "
+					"octets", DB_MARIADB_USER_LABEL_MAX);
+				return FALSE;
+			}
 			continue;
 		}
 		if (label_len == 0) {

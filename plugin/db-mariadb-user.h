@@ -7,6 +7,8 @@
 #define DB_MARIADB_USER_LOCAL_MAX 64
 #define DB_MARIADB_USER_DOMAIN_MAX 253
 #define DB_MARIADB_USER_ADDRESS_MAX 254
+/* RFC 1035 section 2.3.4 */
+#define DB_MARIADB_USER_LABEL_MAX 63
 
 struct db_mariadb_user {
 	/* local part exactly as given (the database collation decides
