@@ -1,0 +1,70 @@
+-- 03-grants.sql: the read-only account mail_user for Dovecot and Postfix
+--
+-- PLACEHOLDER: this file contains the token @MAIL_USER_PASSWORD@ where the
+-- password goes. It ships no password: substitute the token before loading,
+-- for example
+--     PW=$(openssl rand -hex 24)
+--     sed "s/@MAIL_USER_PASSWORD@/$PW/g" 03-grants.sql | mariadb
+-- (a password containing ' \ / or & needs escaping for sed and for SQL;
+-- a hex password needs none). If the token was not substituted, or the
+-- password is empty, the script stops before creating anything. Running it
+-- again sets the password again (ALTER USER), so this is also the way to
+-- change it; then update the Dovecot and Postfix configuration.
+--
+-- The guide granted with
+--     GRANT SELECT ON * TO mail_user@localhost;
+-- "ON *" means "all tables of the current default database": run without a
+-- default database it fails with ERROR 1046 (No database selected), run
+-- after "USE mail_server" it grants SELECT on every table that exists now or
+-- is created later in mail_server. Here the account gets SELECT on exactly
+-- the three tables and the two views of 01-schema.sql and 02-views.sql, and
+-- nothing else: no INSERT, UPDATE, DELETE, no other table, no GRANT OPTION.
+--
+-- Two accounts with the same password and privileges:
+-- - 'mail_user'@'localhost' for connections over the UNIX socket;
+-- - 'mail_user'@'127.0.0.1' for TCP over loopback (hosts = 127.0.0.1 in the
+--   Postfix maps, or a "host = 127.0.0.1" in Dovecot). With skip-name-resolve
+--   only this account matches such a connection; without it, 127.0.0.1 is
+--   resolved to 'localhost' and the first account matches. Clients that
+--   connect over IPv6 (::1) or from other hosts need an account of their own.
+--
+-- All privileges of both accounts are revoked and then granted again, so
+-- that the result is always exactly the grants below, whatever was granted
+-- before (for example the guide's "ON *"). While this script runs, lookups
+-- by mail_user may fail for a moment: run it outside busy hours.
+
+-- A non-ASCII password must reach the server as the same UTF-8 bytes that
+-- the clients will send.
+SET NAMES utf8mb4;
+
+DELIMITER //
+BEGIN NOT ATOMIC
+	-- The token is split in the second operand so that the substitution does
+	-- not change it.
+	IF '@MAIL_USER_PASSWORD@' IN ('', CONCAT('@MAIL_USER', '_PASSWORD@')) THEN
+		SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
+			'03-grants.sql: substitute the mail_user password placeholder first';
+	END IF;
+END //
+DELIMITER ;
+
+CREATE USER IF NOT EXISTS 'mail_user'@'localhost'
+	IDENTIFIED BY '@MAIL_USER_PASSWORD@';
+CREATE USER IF NOT EXISTS 'mail_user'@'127.0.0.1'
+	IDENTIFIED BY '@MAIL_USER_PASSWORD@';
+ALTER USER 'mail_user'@'localhost' IDENTIFIED BY '@MAIL_USER_PASSWORD@',
+	'mail_user'@'127.0.0.1' IDENTIFIED BY '@MAIL_USER_PASSWORD@';
+
+REVOKE ALL PRIVILEGES, GRANT OPTION
+	FROM 'mail_user'@'localhost', 'mail_user'@'127.0.0.1';
+
+GRANT SELECT ON mail_server.domains
+	TO 'mail_user'@'localhost', 'mail_user'@'127.0.0.1';
+GRANT SELECT ON mail_server.users
+	TO 'mail_user'@'localhost', 'mail_user'@'127.0.0.1';
+GRANT SELECT ON mail_server.aliases
+	TO 'mail_user'@'localhost', 'mail_user'@'127.0.0.1';
+GRANT SELECT ON mail_server.users_fqda
+	TO 'mail_user'@'localhost', 'mail_user'@'127.0.0.1';
+GRANT SELECT ON mail_server.aliases_fqda
+	TO 'mail_user'@'localhost', 'mail_user'@'127.0.0.1';
