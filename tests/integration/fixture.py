@@ -1,0 +1,69 @@
+"""The servers an integration test module needs, started once per module.
+
+A test module calls start() in setUpModule() and stop() in tearDownModule();
+stop() also runs at exit, so a failed or interrupted test still cleans up."""
+
+import atexit
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(TOP, "tests"))
+
+from lib import proc  # noqa: E402
+from lib.dovecot import Dovecot  # noqa: E402
+from lib.mariadb import MariaDB  # noqa: E402
+
+SQL_DIR = os.path.join(TOP, "sql")
+MODULE_SO = os.environ.get(
+    "MODULE_SO", os.path.join(TOP, "plugin", ".libs", "libauthdb_mariadb.so"))
+
+# the guide's sample users: both have password test1234
+USERS = ["1000dreams@nahida.net", "deepwood@nahida.net"]
+PASSWORD = "test1234"
+SAMPLE_HASH = "$2y$10$T03RmF8PZVdEGvqMBA7JDe7kleiWmA8Acpoz7iUm7N44P1yiS5tnG"
+
+
+class Servers:
+    def __init__(self, name, module_extra="", dovecot_extra="", auth_listeners="",
+                 protocols="imap lmtp"):
+        self.dir = tempfile.mkdtemp(prefix="mariadb-auth-%s-" % name)
+        os.chmod(self.dir, 0o755)
+        self.db_password = secrets.token_hex(12)
+        self.db = MariaDB(os.path.join(self.dir, "mariadb"), proc.free_port())
+        self.dovecot = Dovecot(
+            os.path.join(self.dir, "dovecot"), MODULE_SO,
+            db_hosts="127.0.0.1:%d" % self.db.port,
+            db_password=self.db_password, module_extra=module_extra,
+            dovecot_extra=dovecot_extra, auth_listeners=auth_listeners,
+            protocols=protocols)
+        self.stopped = False
+        atexit.register(self.stop)
+
+    def start(self):
+        try:
+            self.db.start()
+            self.db.load_schema(SQL_DIR, self.db_password)
+            self.dovecot.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        if self.stopped:
+            return
+        self.stopped = True
+        for server in (self.dovecot, self.db):
+            try:
+                server.stop()
+            except Exception as e:  # keep cleaning up
+                print("cleanup: %s" % e, file=sys.stderr)
+        if os.environ.get("KEEP_TEST_DIRS"):
+            print("kept %s" % self.dir, file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,264 @@
+"""passdb/userdb driver = mariadb in a real Dovecot against a real MariaDB.
+
+Covers issue "The mariadb passdb/userdb module": doveadm auth test / user /
+user '*', IMAP LOGIN and AUTHENTICATE PLAIN over STARTTLS (imaplib and curl),
+hostile login names, and a database outage that must be a temporary failure
+and heal by itself."""
+
+import imaplib
+import os
+import socket
+import ssl
+import subprocess
+import time
+import unittest
+
+from fixture import PASSWORD, SAMPLE_HASH, USERS, Servers
+from lib import proc
+from lib.authclient import AuthClient, MasterClient
+
+S = None
+
+
+def setUpModule():
+    global S
+    S = Servers("auth").start()
+    # the first request also starts an auth-worker and its connection
+    proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
+                  what="the first successful login")
+
+
+def tearDownModule():
+    S.stop()
+
+
+def auth(user, password):
+    c = AuthClient(S.dovecot.auth_client_socket)
+    try:
+        return c.plain(user, password)
+    finally:
+        c.close()
+
+
+def userdb(user):
+    c = MasterClient(S.dovecot.auth_userdb_socket)
+    try:
+        return c.user(user)
+    finally:
+        c.close()
+
+
+def tls_context():
+    ctx = ssl.create_default_context(cafile=S.dovecot.cert)
+    ctx.check_hostname = False
+    return ctx
+
+
+class IMAP4(imaplib.IMAP4):
+    """Connects from 127.0.0.2: Dovecot treats a connection whose remote and
+    local addresses are equal as secured, and would allow plaintext LOGIN."""
+
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout,
+                                        source_address=("127.0.0.2", 0))
+
+
+def imap():
+    return IMAP4("127.0.0.1", S.dovecot.imap_port, timeout=30)
+
+
+def is_tempfail(fields):
+    # Dovecot 2.3.19 says code=temp_fail, older versions a bare "temp"
+    return fields.get("code") == "temp_fail" or "temp" in fields
+
+
+class PassdbTest(unittest.TestCase):
+    def test_right_password_succeeds_for_each_sample_user(self):
+        for user in USERS:
+            r = S.dovecot.doveadm("auth", "test", user, PASSWORD)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("auth succeeded", r.stdout)
+
+    def test_wrong_password_is_a_mismatch(self):
+        result, fields = auth(USERS[1], "test1235")
+        self.assertEqual(result, "FAIL")
+        self.assertFalse(is_tempfail(fields), fields)
+        self.assertIn("Password mismatch", S.dovecot.log())
+
+    def test_unknown_user_fails_without_tempfail(self):
+        result, fields = auth("nobody@nahida.net", PASSWORD)
+        self.assertEqual(result, "FAIL")
+        self.assertFalse(is_tempfail(fields), fields)
+
+    def test_unknown_domain_fails(self):
+        result, fields = auth("deepwood@example.org", PASSWORD)
+        self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
+
+    def test_empty_password_fails(self):
+        result, fields = auth(USERS[0], "")
+        self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
+
+    def test_mixed_case_login_maps_to_the_canonical_user(self):
+        result, fields = auth("DeepWood@NAHIDA.Net", PASSWORD)
+        self.assertEqual(result, "OK", fields)
+        self.assertEqual(fields.get("user"), "deepwood@nahida.net")
+
+    def test_hostile_logins_fail_cleanly_and_auth_still_answers(self):
+        hostile = [
+            b"x' OR '1'='1@nahida.net",
+            b"deepwood@nahida.net' -- ",
+            b"deepwood'; DROP TABLE users; --@nahida.net",
+            b"a" * 300 + b"@nahida.net",
+            b"deepwood@" + b"n" * 300,
+            b"\xff\xfe@nahida.net",
+            b"deep\xc3wood@nahida.net",
+            b"deepwood@nahida.net@nahida.net",
+            b"@nahida.net",
+            b"deepwood@",
+            b"deepwood",
+            b"deep wood@nahida.net",
+            b"%u@%d",
+        ]
+        for login in hostile:
+            with self.subTest(login=login):
+                result, fields = auth(login, PASSWORD)
+                self.assertEqual(result, "FAIL", fields)
+                self.assertFalse(is_tempfail(fields), fields)
+        # the tables are intact and the auth service still answers
+        self.assertEqual(auth(USERS[1], PASSWORD)[0], "OK")
+        self.assertNotIn("Panic", S.dovecot.log())
+        self.assertNotIn("Fatal", S.dovecot.log())
+
+    def test_auth_lookup_returns_the_canonical_user(self):
+        r = S.dovecot.doveadm("auth", "lookup", "DEEPWOOD@nahida.net")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("deepwood@nahida.net", r.stdout)
+
+
+class UserdbTest(unittest.TestCase):
+    def test_userdb_returns_home_uid_gid_mail(self):
+        r = S.dovecot.doveadm("user", USERS[0])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        fields = dict(line.split("\t", 1) for line in r.stdout.splitlines()[1:])
+        self.assertEqual(fields["home"], os.path.join(S.dovecot.vmail, "nahida.net", "1000dreams"))
+        self.assertEqual(fields["uid"], "8")
+        self.assertEqual(fields["gid"], "8")
+        self.assertEqual(fields["mail"], "maildir:~/Maildir")
+        self.assertEqual(fields["display_name"], "천일밤의꿈")
+
+    def test_userdb_socket_lookup_canonicalises(self):
+        result, fields = userdb("DeepWood@Nahida.NET")
+        self.assertEqual(result, "USER", fields)
+        self.assertEqual(fields.get("home"), os.path.join(S.dovecot.vmail, "nahida.net", "deepwood"))
+
+    def test_unknown_user_is_not_found(self):
+        r = S.dovecot.doveadm("user", "nobody@nahida.net")
+        self.assertEqual(r.returncode, 67, r.stdout + r.stderr)  # EX_NOUSER
+        self.assertEqual(userdb("not an address")[0], "NOTFOUND")
+
+    def test_iteration_lists_every_user(self):
+        r = S.dovecot.doveadm("user", "*")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(sorted(r.stdout.split()), sorted(USERS))
+
+
+class ImapTest(unittest.TestCase):
+    def test_login_over_starttls(self):
+        c = imap()
+        try:
+            c.starttls(ssl_context=tls_context())
+            typ, _ = c.login(USERS[0], PASSWORD)
+            self.assertEqual(typ, "OK")
+            typ, data = c.select("INBOX")
+            self.assertEqual(typ, "OK")
+        finally:
+            c.shutdown()
+        # the userdb's home was used for the mailbox
+        self.assertTrue(os.path.isdir(os.path.join(
+            S.dovecot.vmail, "nahida.net", "1000dreams", "Maildir")))
+
+    def test_authenticate_plain_over_starttls(self):
+        c = imap()
+        try:
+            c.starttls(ssl_context=tls_context())
+            typ, _ = c.authenticate(
+                "PLAIN", lambda _: ("\0%s\0%s" % (USERS[1], PASSWORD)).encode())
+            self.assertEqual(typ, "OK")
+        finally:
+            c.shutdown()
+
+    def test_wrong_password_is_rejected(self):
+        c = imap()
+        try:
+            c.starttls(ssl_context=tls_context())
+            with self.assertRaisesRegex(imaplib.IMAP4.error, "AUTHENTICATIONFAILED"):
+                c.login(USERS[0], "wrong")
+        finally:
+            c.shutdown()
+
+    def test_login_without_tls_is_refused(self):
+        c = imap()
+        try:
+            with self.assertRaises(imaplib.IMAP4.error):
+                c.login(USERS[0], PASSWORD)
+        finally:
+            c.shutdown()
+
+    def test_curl_lists_mailboxes(self):
+        r = subprocess.run(
+            ["curl", "-sS", "--ssl-reqd", "--cacert", S.dovecot.cert,
+             "--max-time", "30", "-u", "%s:%s" % (USERS[1], PASSWORD),
+             "imap://localhost:%d/" % S.dovecot.imap_port],
+            capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("INBOX", r.stdout)
+
+    def test_curl_wrong_password_fails(self):
+        r = subprocess.run(
+            ["curl", "-sS", "--ssl-reqd", "--cacert", S.dovecot.cert,
+             "--max-time", "30", "-u", "%s:wrong" % USERS[1],
+             "imap://localhost:%d/" % S.dovecot.imap_port],
+            capture_output=True, text=True)
+        self.assertEqual(r.returncode, 67, r.stderr)  # CURLE_LOGIN_DENIED
+
+
+class ZyOutageTest(unittest.TestCase):
+    """Runs after the classes above (unittest orders classes by name): once
+    the database is back, a worker may still be in its reconnect back-off."""
+
+    def test_database_down_is_a_temporary_failure_and_heals(self):
+        S.db.stop()
+        try:
+            result, fields = auth(USERS[0], PASSWORD)
+            self.assertEqual(result, "FAIL")
+            self.assertTrue(is_tempfail(fields), "a database outage must be a temporary failure")
+            result, fields = auth("nobody@nahida.net", PASSWORD)
+            self.assertTrue(is_tempfail(fields), "not 'unknown user' while the database is down")
+            self.assertEqual(userdb(USERS[0])[0], "FAIL")
+            r = S.dovecot.doveadm("user", USERS[0])
+            self.assertEqual(r.returncode, 75, r.stdout + r.stderr)  # EX_TEMPFAIL
+            c = imap()
+            try:
+                c.starttls(ssl_context=tls_context())
+                with self.assertRaisesRegex(imaplib.IMAP4.error, "UNAVAILABLE"):
+                    c.login(USERS[0], PASSWORD)
+            finally:
+                c.shutdown()
+        finally:
+            S.db.start()
+        # no Dovecot restart: the module reconnects by itself
+        proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
+                      interval=0.5, what="logins to work again")
+        proc.wait_for(lambda: userdb(USERS[0])[0] == "USER", 30,
+                      interval=0.5, what="userdb lookups to work again")
+
+
+class ZzLogTest(unittest.TestCase):
+    """Last: the log of everything above (auth_debug = yes)."""
+
+    def test_log_has_no_password_or_hash(self):
+        log = S.dovecot.log()
+        self.assertIn("mariadb", log)
+        self.assertNotIn(PASSWORD, log)
+        self.assertNotIn(SAMPLE_HASH[7:], log)
+        self.assertNotIn(S.db_password, log)

@@ -1,0 +1,228 @@
+"""A private Dovecot for tests and for the local demo stack.
+
+Everything lives under one directory: configuration, base_dir (sockets and
+master.pid), logs, mail homes, a self-signed certificate. Dovecot looks for
+auth modules in a directory compiled into it, so the server runs in a mount
+namespace of its own (unshare -m) in which a copy of that directory with our
+module added is bind-mounted over the system one; nothing is installed and
+nothing under /etc or /usr is changed. It is stopped by the PID in its
+master.pid."""
+
+import glob
+import os
+import shutil
+import subprocess
+
+from . import proc
+
+SYSTEM_AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
+
+
+def make_certificate(directory, name="localhost"):
+    """Write a self-signed certificate and key; return (cert, key) paths."""
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    if not (os.path.exists(cert) and os.path.exists(key)):
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", key, "-out", cert, "-days", "3650",
+             "-subj", "/CN=%s" % name,
+             "-addext", "subjectAltName=DNS:%s,IP:127.0.0.1" % name],
+            check=True, capture_output=True)
+        os.chmod(key, 0o600)
+    return cert, key
+
+
+MODULE_CONFIG_TEMPLATE = """\
+# dovecot-mariadb.conf.ext written by tests/lib/dovecot.py
+hosts = {hosts}
+user = mail_user
+password = {db_password}
+dbname = mail_server
+connect_timeout = {connect_timeout}
+query_timeout = {query_timeout}
+home = {vmail}/%d/%n
+mail = maildir:~/Maildir
+uid = {uid}
+gid = {gid}
+{extra}"""
+
+DOVECOT_CONFIG_TEMPLATE = """\
+# dovecot.conf written by tests/lib/dovecot.py
+base_dir = {dir}/run
+state_dir = {dir}/state
+instance_name = {instance}
+protocols = {protocols}
+listen = 127.0.0.1
+log_path = {dir}/dovecot.log
+info_log_path = {dir}/dovecot.log
+debug_log_path = {dir}/dovecot.log
+auth_debug = yes
+auth_verbose = yes
+# every failure answered at once (the default delays them by 2 s)
+auth_failure_delay = 0
+# the module canonicalises names itself; don't lower-case them before
+auth_username_format =
+auth_mechanisms = plain login
+disable_plaintext_auth = yes
+first_valid_uid = {uid}
+first_valid_gid = {gid}
+mail_location = maildir:~/Maildir
+ssl = required
+ssl_cert = <{cert}
+ssl_key = <{key}
+default_login_user = dovenull
+default_internal_user = dovecot
+
+passdb {{
+  driver = mariadb
+  args = {module_config}
+}}
+userdb {{
+  driver = mariadb
+  args = {module_config}
+}}
+
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = 0
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  unix_listener lmtp {{
+    mode = 0666
+  }}
+}}
+service auth {{
+  unix_listener auth-userdb {{
+    mode = 0666
+  }}
+  unix_listener auth-client {{
+    mode = 0666
+  }}
+{auth_listeners}}}
+# The anvil auth penalty (2..15 s after each failure from one IP) would
+# slow the tests down: auth can't open this socket, so penalties are off.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+{extra}"""
+
+
+class Dovecot:
+    def __init__(self, basedir, module_so, db_hosts, db_password,
+                 imap_port=None, uid=8, gid=8, protocols="imap lmtp",
+                 connect_timeout=3, query_timeout=3, module_extra="",
+                 dovecot_extra="", auth_listeners=""):
+        self.dir = os.path.abspath(basedir)
+        self.module_so = module_so
+        self.db_hosts = db_hosts
+        self.db_password = db_password
+        self.imap_port = imap_port or proc.free_port()
+        self.uid = uid
+        self.gid = gid
+        self.protocols = protocols
+        self.connect_timeout = connect_timeout
+        self.query_timeout = query_timeout
+        self.module_extra = module_extra
+        self.dovecot_extra = dovecot_extra
+        self.auth_listeners = auth_listeners
+        self.config = os.path.join(self.dir, "dovecot.conf")
+        self.module_config = os.path.join(self.dir, "dovecot-mariadb.conf.ext")
+        self.run_dir = os.path.join(self.dir, "run")
+        self.pid_file = os.path.join(self.run_dir, "master.pid")
+        self.log_path = os.path.join(self.dir, "dovecot.log")
+        self.vmail = os.path.join(self.dir, "vmail")
+        self.module_dir = os.path.join(self.dir, "modules", "auth")
+        self.auth_client_socket = os.path.join(self.run_dir, "auth-client")
+        self.auth_userdb_socket = os.path.join(self.run_dir, "auth-userdb")
+        self.lmtp_socket = os.path.join(self.run_dir, "lmtp")
+
+    def write_config(self):
+        for d in (self.dir, os.path.join(self.dir, "state"), self.run_dir,
+                  self.vmail, self.module_dir):
+            os.makedirs(d, exist_ok=True)
+        # Dovecot's unprivileged processes must reach their sockets and files
+        os.chmod(self.dir, 0o755)
+        os.chown(self.vmail, self.uid, self.gid)
+        self.cert, self.key = make_certificate(self.dir)
+        with open(self.module_config, "w") as f:
+            f.write(MODULE_CONFIG_TEMPLATE.format(
+                hosts=self.db_hosts, db_password=self.db_password,
+                connect_timeout=self.connect_timeout,
+                query_timeout=self.query_timeout, vmail=self.vmail,
+                uid=self.uid, gid=self.gid, extra=self.module_extra))
+        # holds the database password: root only, read in preinit as root
+        os.chmod(self.module_config, 0o600)
+        with open(self.config, "w") as f:
+            f.write(DOVECOT_CONFIG_TEMPLATE.format(
+                dir=self.dir, instance="test-%d" % self.imap_port,
+                protocols=self.protocols, uid=self.uid, gid=self.gid,
+                cert=self.cert, key=self.key, module_config=self.module_config,
+                imap_port=self.imap_port, auth_listeners=self.auth_listeners,
+                extra=self.dovecot_extra))
+        # a copy, not a symlink: the bind mount must not point back here
+        for so in glob.glob(os.path.join(SYSTEM_AUTH_MODULE_DIR, "*.so")):
+            shutil.copy2(so, self.module_dir)
+        shutil.copy2(self.module_so, os.path.join(self.module_dir, "libauthdb_mariadb.so"))
+
+    def pid(self):
+        return proc.read_pid(self.pid_file)
+
+    def is_running(self):
+        pid = self.pid()
+        return pid is not None and proc.pid_alive(pid)
+
+    def start(self, timeout=30):
+        if self.is_running():
+            return
+        self.write_config()
+        cmd = ("mount --bind {mod} {sysmod} && exec dovecot -c {conf}".format(
+            mod=self.module_dir, sysmod=SYSTEM_AUTH_MODULE_DIR, conf=self.config))
+        # not a pipe: the daemon keeps its stdout open, a pipe would never close
+        startup_log = os.path.join(self.dir, "startup.log")
+        with open(startup_log, "w") as out:
+            r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", cmd],
+                               stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            with open(startup_log, errors="replace") as f:
+                raise RuntimeError("dovecot failed to start: %s\n%s" % (
+                    f.read(), self.log_tail()))
+        proc.wait_for(lambda: self.is_running() and
+                      os.path.exists(self.auth_client_socket), timeout,
+                      what="dovecot to start")
+
+    def stop(self):
+        proc.stop_pid(self.pid())
+
+    def reload(self):
+        self.doveadm("reload", check=True)
+
+    def doveadm(self, *args, check=False, input=None):
+        return subprocess.run(["doveadm", "-c", self.config] + list(args),
+                              capture_output=True, text=True, check=check,
+                              input=input, timeout=120)
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def log_tail(self, lines=30):
+        return "\n".join(self.log().splitlines()[-lines:])

@@ -1,0 +1,323 @@
+"""A private MariaDB server for the tests and the local demo stack.
+
+Everything belongs to one base directory, so that several servers can run
+side by side and removing the directory removes every trace:
+
+    basedir/data/        the data directory (kept across stop() and start())
+    basedir/mysqld.sock  the UNIX socket
+    basedir/mysqld.pid   the PID file
+    basedir/mysqld.log   the error log
+
+The server listens on 127.0.0.1:port and on the socket, and reads no option
+file (--no-defaults): nothing in /etc/mysql changes it, and it never touches
+the system's own server. Started as root, it runs as the system user mysql,
+which then owns basedir; the directories above basedir must let mysql
+through. A socket path is limited to about 100 bytes: keep basedir short.
+
+Administration uses unix_socket authentication, the default of
+mariadb-install-db: the MariaDB account named like the operating-system user
+running this code (root, or the login name of a non-root user) logs in over
+the socket without a password. There is no administrator password to keep,
+and no administrator login over TCP.
+
+The server resolves no host names (--skip-name-resolve): a TCP client from
+127.0.0.1 is the account 'user'@'127.0.0.1', as sql/03-grants.sql expects.
+
+Only the Python standard library is used; the programs come from the
+mariadb-server and mariadb-client packages.
+"""
+
+import glob
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import time
+
+# sql/03-grants.sql holds this token where the mail_user password goes.
+PASSWORD_TOKEN = "@MAIL_USER_PASSWORD@"
+
+# Server options shared by mariadb-install-db (which passes them to its
+# bootstrap server) and mariadbd, chosen to start fast and stay small: a
+# 32 MiB buffer pool and an 8 MiB redo log instead of 128 MiB and 96 MiB, no
+# binary log, and utf8mb4 as the default character set, as Debian's own
+# configuration (skipped by --no-defaults) has it.
+SERVER_OPTIONS = (
+    "--innodb-buffer-pool-size=32M",
+    "--innodb-log-file-size=8M",
+    "--skip-log-bin",
+    "--skip-name-resolve",
+    "--character-set-server=utf8mb4",
+    "--collation-server=utf8mb4_general_ci",
+)
+
+START_TIMEOUT = 30.0  # seconds for a started server to answer
+STOP_TIMEOUT = 30.0   # seconds from SIGTERM to SIGKILL
+KILL_TIMEOUT = 10.0   # seconds for a SIGKILLed server to disappear
+CLIENT_TIMEOUT = 60.0  # seconds for one run of mariadb or mariadb-install-db
+POLL_INTERVAL = 0.05  # seconds between two checks while waiting
+LOG_TAIL_LINES = 30   # lines of a log quoted in an error
+
+
+class MariaDBError(RuntimeError):
+    """The server or a MariaDB program failed; the message says why."""
+
+
+def _program(name):
+    """Return the path of a MariaDB program (sbin is often not in PATH)."""
+    path = os.pathsep.join((os.environ.get("PATH", ""), "/usr/sbin", "/sbin"))
+    found = shutil.which(name, path=path)
+    if found is None:
+        raise MariaDBError(f"{name} not found: install mariadb-server and "
+                           "mariadb-client")
+    return found
+
+
+def _tail(lines):
+    return "\n".join(lines[-LOG_TAIL_LINES:])
+
+
+class MariaDB:
+    """One private MariaDB server (see the module documentation).
+
+    Attributes: basedir, datadir, socket, pid_file, log_file; host
+    ("127.0.0.1") and port for TCP clients; user_password, the mail_user
+    password that load_schema() sets; admin_user, the account that sql()
+    uses unless told otherwise.
+    """
+
+    def __init__(self, basedir, port, user_password="mail-user-test-password"):
+        self.basedir = os.path.abspath(basedir)
+        self.datadir = os.path.join(self.basedir, "data")
+        self.socket = os.path.join(self.basedir, "mysqld.sock")
+        self.pid_file = os.path.join(self.basedir, "mysqld.pid")
+        self.log_file = os.path.join(self.basedir, "mysqld.log")
+        self.host = "127.0.0.1"
+        self.port = port
+        self.user_password = user_password
+        self.admin_user = pwd.getpwuid(os.geteuid()).pw_name
+        # The server process if this object started it, kept to reap it:
+        # otherwise it would linger as a zombie after stop() or kill().
+        self._proc = None
+
+    def start(self):
+        """Start the server, creating the data directory on first use.
+
+        Returns once the server answers queries, at once if the server of
+        this basedir is running already. Raises MariaDBError, quoting the
+        error log, if the server exits or does not answer within
+        START_TIMEOUT seconds (it is killed then).
+        """
+        if self.is_running():
+            return
+        os.makedirs(self.basedir, exist_ok=True)
+        owner = None
+        run_as = []
+        if os.geteuid() == 0:
+            try:
+                mysql = pwd.getpwnam("mysql")
+            except KeyError:
+                raise MariaDBError("started as root, but there is no system "
+                                   "user mysql to run the server as") from None
+            owner = (mysql.pw_uid, mysql.pw_gid)
+            os.chown(self.basedir, *owner)
+            run_as = ["--user=mysql"]
+        if not os.path.isdir(self.datadir):
+            self._install(run_as)
+
+        command = [_program("mariadbd"), "--no-defaults", *run_as,
+                   f"--datadir={self.datadir}",
+                   f"--socket={self.socket}",
+                   f"--pid-file={self.pid_file}",
+                   f"--log-error={self.log_file}",
+                   f"--bind-address={self.host}",
+                   f"--port={self.port}",
+                   "--skip-networking=0",
+                   *SERVER_OPTIONS]
+        # Whatever the server writes before it opens its error log (about a
+        # bad option, say) goes to the same file.
+        with open(self.log_file, "ab") as log:
+            if owner is not None:
+                os.chown(self.log_file, *owner)
+            # A session of its own, so that a Ctrl-C meant for the test
+            # runner does not reach the server: it is stopped explicitly.
+            self._proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                start_new_session=True)
+
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if self._proc.poll() is not None:
+                raise MariaDBError(f"mariadbd exited with status "
+                                   f"{self._proc.returncode}:\n"
+                                   f"{self._log_tail()}")
+            try:
+                self.sql("SELECT 1")
+                return
+            except MariaDBError:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise MariaDBError(f"mariadbd did not answer within "
+                                       f"{START_TIMEOUT:.0f} s:\n"
+                                       f"{self._log_tail()}") from None
+            time.sleep(POLL_INTERVAL)
+
+    def stop(self):
+        """Shut the server down: SIGTERM, and SIGKILL if it still runs
+        after STOP_TIMEOUT seconds. The process is found through the PID
+        file (another process may have started it), never by name. Does
+        nothing if the server is not running."""
+        pid = self._pid()
+        if pid is None:
+            return
+        self._signal(pid, signal.SIGTERM)
+        if not self._wait_gone(pid, STOP_TIMEOUT):
+            self.kill()
+
+    def kill(self):
+        """Kill the server with SIGKILL, as in a crash, and wait until it
+        is gone; the next start() runs InnoDB's crash recovery. Does nothing
+        if the server is not running."""
+        pid = self._pid()
+        if pid is None:
+            return
+        self._signal(pid, signal.SIGKILL)
+        if not self._wait_gone(pid, KILL_TIMEOUT):
+            raise MariaDBError(f"mariadbd (pid {pid}) still exists "
+                               f"{KILL_TIMEOUT:.0f} s after SIGKILL")
+
+    def is_running(self):
+        """Whether the server of this basedir is running."""
+        return self._pid() is not None
+
+    def sql(self, statements, database=None, user=None, password=None):
+        """Run SQL with the mariadb client over the UNIX socket.
+
+        statements is a script: one or more statements, DELIMITER allowed.
+        user is the MariaDB account, by default admin_user, which needs no
+        password; password is for any other account. Returns the client's
+        standard output: a line per row, columns separated by tabs, no
+        header, special characters escaped (--batch). Raises MariaDBError
+        with the client's error message if it fails.
+        """
+        command = [_program("mariadb"), "--no-defaults",
+                   "--protocol=socket", f"--socket={self.socket}",
+                   f"--user={user or self.admin_user}",
+                   "--default-character-set=utf8mb4",
+                   "--batch", "--skip-column-names"]
+        if database is not None:
+            command.append(f"--database={database}")
+        # The password goes through the environment: on the command line
+        # every local user could read it.
+        env = dict(os.environ)
+        env.pop("MYSQL_PWD", None)
+        if password is not None:
+            env["MYSQL_PWD"] = password
+        result = subprocess.run(command, input=statements, env=env,
+                                capture_output=True, encoding="utf-8",
+                                errors="replace", timeout=CLIENT_TIMEOUT)
+        if result.returncode != 0:
+            raise MariaDBError(f"mariadb exited with status "
+                               f"{result.returncode}: "
+                               f"{result.stderr.strip()}")
+        return result.stdout
+
+    def load_schema(self, sql_dir, mail_user_password=None):
+        """Run the numbered scripts of sql_dir (01-schema.sql to
+        04-sample-data.sql) in order, as an installer does: with the
+        password token replaced by mail_user_password, or by user_password
+        if that is None. Afterwards user_password is mail_user's password.
+        Can be run again: the scripts are re-runnable."""
+        if mail_user_password is not None:
+            self.user_password = mail_user_password
+        # The token stands inside '...' string literals.
+        literal = self.user_password.replace("\\", "\\\\").replace("'", "''")
+        scripts = sorted(glob.glob(os.path.join(sql_dir, "[0-9][0-9]-*.sql")))
+        if not scripts:
+            raise MariaDBError(f"{sql_dir}: no numbered .sql scripts")
+        for path in scripts:
+            with open(path, encoding="utf-8") as f:
+                script = f.read().replace(PASSWORD_TOKEN, literal)
+            try:
+                self.sql(script)
+            except MariaDBError as e:
+                raise MariaDBError(f"{path}: {e}") from None
+
+    def _install(self, run_as):
+        """Create the data directory with mariadb-install-db.
+
+        It is built under another name and renamed when complete, so that
+        an interrupted installation is redone by the next start() rather
+        than leaving a data directory the server cannot use.
+        """
+        staging = self.datadir + ".new"
+        shutil.rmtree(staging, ignore_errors=True)
+        command = [_program("mariadb-install-db"), "--no-defaults", *run_as,
+                   f"--datadir={staging}",
+                   f"--auth-root-socket-user={self.admin_user}",
+                   "--skip-test-db",
+                   *SERVER_OPTIONS]
+        result = subprocess.run(command, stdin=subprocess.DEVNULL,
+                                capture_output=True, encoding="utf-8",
+                                errors="replace", timeout=CLIENT_TIMEOUT)
+        if result.returncode != 0:
+            output = (result.stdout + result.stderr).splitlines()
+            raise MariaDBError(f"mariadb-install-db exited with status "
+                               f"{result.returncode}:\n{_tail(output)}")
+        os.rename(staging, self.datadir)
+
+    def _pid(self):
+        """The PID of this basedir's server, or None if it is not running.
+
+        A PID file left behind by a killed server, or one that names a
+        process other than this server, is ignored.
+        """
+        if self._proc is not None and self._is_ours(self._proc.pid):
+            return self._proc.pid
+        try:
+            with open(self.pid_file) as f:
+                pid = int(f.read())
+        except (OSError, ValueError):
+            return None
+        return pid if self._is_ours(pid) else None
+
+    def _is_ours(self, pid):
+        """Whether pid is a live mariadbd of this basedir.
+
+        Decided by its command line, which names our PID file, so that a
+        reused PID is never signalled. A zombie has an empty command line
+        and counts as gone; if it is our own child, it is reaped here.
+        """
+        if self._proc is not None and self._proc.pid == pid:
+            self._proc.poll()
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                arguments = f.read().split(b"\0")
+        except OSError:
+            return False
+        return os.fsencode(f"--pid-file={self.pid_file}") in arguments
+
+    @staticmethod
+    def _signal(pid, signum):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass  # it has just exited
+
+    def _wait_gone(self, pid, timeout):
+        """Wait until pid has exited; False if it still runs after timeout
+        seconds."""
+        deadline = time.monotonic() + timeout
+        while self._is_ours(pid):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(POLL_INTERVAL)
+        return True
+
+    def _log_tail(self):
+        try:
+            with open(self.log_file, encoding="utf-8", errors="replace") as f:
+                return _tail(f.read().splitlines())
+        except OSError as e:
+            return f"(no error log: {e})"

@@ -1,0 +1,69 @@
+"""Helpers shared by the private test servers: free ports, PID files, waiting.
+
+Servers are always stopped by the PID they wrote, never by process name."""
+
+import os
+import signal
+import socket
+import time
+
+
+def free_port():
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_pid(path):
+    """Return the PID in a PID file, or None if there is none."""
+    try:
+        with open(path) as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie child of ours still answers kill(0)
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_for(predicate, timeout, interval=0.05, what="condition"):
+    """Poll predicate() until it returns a true value; raise on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def stop_pid(pid, timeout=20.0):
+    """SIGTERM the process, wait, SIGKILL it if it does not go away."""
+    if pid is None or not pid_alive(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        wait_for(lambda: not pid_alive(pid), timeout, what="pid %d to exit" % pid)
+    except TimeoutError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        wait_for(lambda: not pid_alive(pid), 10, what="pid %d to die" % pid)
