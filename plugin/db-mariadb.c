@@ -220,6 +220,8 @@ db_mariadb_stmt_get(struct db_mariadb *db, const struct db_mariadb_query *query,
 	MYSQL_STMT *st;
 
 	array_foreach_modifiable(&db->stmts, stmt) {
+		/* cppcheck can't see into Dovecot's array macros */
+		/* cppcheck-suppress uninitvar */
 		if (stmt->query == query)
 			return stmt->stmt;
 	}
