@@ -27,6 +27,7 @@ enum db_mariadb_setting_type {
 	DB_MARIADB_SET_STR,
 	DB_MARIADB_SET_BOOL,
 	DB_MARIADB_SET_SECS,
+	DB_MARIADB_SET_UINT,
 };
 
 struct db_mariadb_setting_def {
@@ -34,13 +35,16 @@ struct db_mariadb_setting_def {
 	enum db_mariadb_setting_type type;
 	size_t offset;
 	const char *default_value;
-	/* for DB_MARIADB_SET_SECS */
+	/* for DB_MARIADB_SET_SECS and DB_MARIADB_SET_UINT */
 	unsigned int min, max;
 };
 
 #define DEF(key, type, default_value) \
 	{ #key, DB_MARIADB_SET_##type, \
 	  offsetof(struct db_mariadb_settings, key), default_value, 0, 0 }
+#define DEF_UINT(key, default_value, min, max) \
+	{ #key, DB_MARIADB_SET_UINT, \
+	  offsetof(struct db_mariadb_settings, key), default_value, min, max }
 #define DEF_SECS(key, default_value, min, max) \
 	{ #key, DB_MARIADB_SET_SECS, \
 	  offsetof(struct db_mariadb_settings, key##_secs), default_value, \
@@ -61,7 +65,13 @@ static const struct db_mariadb_setting_def db_mariadb_setting_defs[] = {
 
 	DEF_SECS(connect_timeout, "5", 1, 300),
 	DEF_SECS(query_timeout, "5", 1, 3600),
-	DEF(blocking, BOOL, "yes"),
+	DEF(blocking, BOOL, "no"),
+	DEF_UINT(pool_size, "2", 1, 64),
+	DEF_UINT(queue_limit, "1000", 1, 1000000),
+
+	DEF(login_cache, BOOL, "yes"),
+	DEF_UINT(login_cache_size, "10000", 1, 10000000),
+	DEF_SECS(login_cache_ttl, "3600", 1, 7*24*3600),
 
 	DEF(password_query, STR,
 	    "SELECT CONCAT(local, '@', domain) AS user, "
@@ -98,7 +108,7 @@ db_mariadb_setting_set(pool_t pool, struct db_mariadb_settings *set,
 		       const char *value, const char **error_r)
 {
 	void *ptr = PTR_OFFSET(set, def->offset);
-	unsigned int secs;
+	unsigned int secs, num;
 
 	switch (def->type) {
 	case DB_MARIADB_SET_STR:
@@ -130,6 +140,18 @@ db_mariadb_setting_set(pool_t pool, struct db_mariadb_settings *set,
 			return -1;
 		}
 		*(unsigned int *)ptr = secs;
+		return 0;
+	case DB_MARIADB_SET_UINT:
+		if (str_to_uint(value, &num) < 0) {
+			*error_r = "expected a number";
+			return -1;
+		}
+		if (num < def->min || num > def->max) {
+			*error_r = t_strdup_printf("must be between %u and %u",
+						   def->min, def->max);
+			return -1;
+		}
+		*(unsigned int *)ptr = num;
 		return 0;
 	}
 	i_unreached();
@@ -259,11 +281,6 @@ db_mariadb_settings_check(pool_t pool, struct db_mariadb_settings *set,
 	}
 	if ((set->tls_cert[0] == '\0') != (set->tls_key[0] == '\0')) {
 		*error_r = "tls_cert and tls_key must be given together";
-		return -1;
-	}
-	if (!set->blocking) {
-		*error_r = "blocking = no is not supported by this version "
-			"(lookups run in auth-worker processes)";
 		return -1;
 	}
 	if (db_mariadb_settings_query_parse(pool, "password_query",

@@ -33,6 +33,12 @@ struct db_mariadb_settings {
 	unsigned int connect_timeout_secs;
 	unsigned int query_timeout_secs;
 	bool blocking;
+	unsigned int pool_size;
+	unsigned int queue_limit;
+
+	bool login_cache;
+	unsigned int login_cache_size;
+	unsigned int login_cache_ttl_secs;
 
 	const char *password_query;
 	const char *user_query;

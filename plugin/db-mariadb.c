@@ -1,13 +1,16 @@
 /* Copyright (c) 2026 dovecot-mariadb-auth authors, see the included COPYING file */
 
-/* db-mariadb - connections, prepared statements and failover
+/* db-mariadb - configuration, shared statement code, blocking lookups
 
    One struct db_mariadb exists per configuration file and process; passdb
-   and userdb share it. Lookups run in auth-worker processes (blocking =
-   yes), each worker holding one connection that is opened on first use.
-   Hosts are tried in the configured order. Every query is a prepared
-   statement whose parameters are bound, never interpolated; statements are
-   prepared once per connection and again after a reconnect.
+   and userdb share it. With blocking = yes, lookups run in auth-worker
+   processes, each worker holding one connection opened on first use (this
+   file); with blocking = no they run in the auth master on a small pool of
+   non-blocking connections (db-mariadb-pool.c). Both use the statement
+   and row code here. Hosts are tried in the configured order. Every query
+   is a prepared statement whose parameters are bound, never interpolated;
+   statements are prepared once per connection and again after a
+   reconnect.
 
    Failure handling: an error that means the connection is gone (a client
    error, a server shutting down, a Galera node that is not ready) closes
@@ -28,9 +31,8 @@
 #include "time-util.h"
 #include "db-mariadb-query.h"
 #include "db-mariadb-user.h"
-#include "db-mariadb.h"
+#include "db-mariadb-private.h"
 
-#include <mysql.h>
 #include <mysqld_error.h>
 #include <errmsg.h>
 
@@ -38,31 +40,6 @@
 #define DB_MARIADB_BACKOFF_MAX_MSECS 8000
 /* A lookup binds at most this many parameters. */
 #define DB_MARIADB_MAX_PARAMS 32
-
-struct db_mariadb_stmt {
-	const struct db_mariadb_query *query;
-	MYSQL_STMT *stmt;
-};
-
-struct db_mariadb {
-	struct db_mariadb *prev, *next;
-	int refcount;
-
-	pool_t pool;
-	struct event *event;
-	const char *config_path;
-	struct db_mariadb_settings *set;
-
-	MYSQL *mysql;
-	/* index into set->parsed_hosts of the connected host */
-	unsigned int host_idx;
-	ARRAY(struct db_mariadb_stmt) stmts;
-
-	/* no connect attempts before this time */
-	struct timeval backoff_until;
-	unsigned int backoff_msecs;
-	char *last_connect_error;
-};
 
 struct db_mariadb_iter {
 	struct db_mariadb *db;
@@ -76,7 +53,7 @@ struct db_mariadb_iter {
 static struct db_mariadb *db_mariadb_list = NULL;
 
 /* Errors after which a connection cannot be used again. */
-static bool db_mariadb_errno_is_connection_lost(unsigned int err)
+bool db_mariadb_errno_is_connection_lost(unsigned int err)
 {
 	if (err >= CR_MIN_ERROR && err <= CR_MAX_ERROR)
 		return TRUE;
@@ -92,7 +69,7 @@ static bool db_mariadb_errno_is_connection_lost(unsigned int err)
 	}
 }
 
-static const char *
+const char *
 db_mariadb_host_str(const struct db_mariadb_host *host)
 {
 	if (host->socket_path != NULL)
@@ -102,23 +79,25 @@ db_mariadb_host_str(const struct db_mariadb_host *host)
 	return t_strdup_printf("%s:%u", host->name, host->port);
 }
 
-static void db_mariadb_disconnect(struct db_mariadb *db)
+void db_mariadb_stmts_close(ARRAY_TYPE(db_mariadb_stmt) *stmts)
 {
 	struct db_mariadb_stmt *stmt;
 
-	array_foreach_modifiable(&db->stmts, stmt)
+	array_foreach_modifiable(stmts, stmt)
 		(void)mysql_stmt_close(stmt->stmt);
-	array_clear(&db->stmts);
+	array_clear(stmts);
+}
+
+static void db_mariadb_disconnect(struct db_mariadb *db)
+{
+	db_mariadb_stmts_close(&db->stmts);
 	if (db->mysql != NULL) {
 		mysql_close(db->mysql);
 		db->mysql = NULL;
 	}
 }
 
-static MYSQL *
-db_mariadb_connect_host(struct db_mariadb *db,
-			const struct db_mariadb_host *host,
-			const char **error_r)
+MYSQL *db_mariadb_mysql_init(struct db_mariadb *db, bool nonblocking)
 {
 	const struct db_mariadb_settings *set = db->set;
 	unsigned int connect_timeout = set->connect_timeout_secs;
@@ -127,10 +106,10 @@ db_mariadb_connect_host(struct db_mariadb *db,
 	MYSQL *mysql;
 
 	mysql = mysql_init(NULL);
-	if (mysql == NULL) {
-		*error_r = "mysql_init() failed: out of memory";
-		return NULL;
-	}
+	if (mysql == NULL)
+		i_fatal_status(FATAL_OUTOFMEM, "mysql_init() failed");
+	if (nonblocking)
+		(void)mysql_options(mysql, MYSQL_OPT_NONBLOCK, 0);
 	(void)mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
 	(void)mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &query_timeout);
 	(void)mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &query_timeout);
@@ -148,6 +127,18 @@ db_mariadb_connect_host(struct db_mariadb *db,
 					    set->tls_key);
 		}
 	}
+	return mysql;
+}
+
+static MYSQL *
+db_mariadb_connect_host(struct db_mariadb *db,
+			const struct db_mariadb_host *host,
+			const char **error_r)
+{
+	const struct db_mariadb_settings *set = db->set;
+	MYSQL *mysql;
+
+	mysql = db_mariadb_mysql_init(db, FALSE);
 	if (mysql_real_connect(mysql,
 			       host->socket_path != NULL ? NULL : host->name,
 			       set->user, set->password, set->dbname,
@@ -159,6 +150,35 @@ db_mariadb_connect_host(struct db_mariadb *db,
 		return NULL;
 	}
 	return mysql;
+}
+
+bool db_mariadb_backoff_allows_connect(struct db_mariadb *db,
+				       const char **error_r)
+{
+	if (timeval_cmp(&ioloop_timeval, &db->backoff_until) >= 0)
+		return TRUE;
+	*error_r = t_strdup_printf(
+		"Not connected to any database host, next attempt in "
+		"%d ms (last error: %s)",
+		timeval_diff_msecs(&db->backoff_until, &ioloop_timeval),
+		db->last_connect_error);
+	return FALSE;
+}
+
+void db_mariadb_backoff_start(struct db_mariadb *db, const char *errors)
+{
+	db->backoff_msecs = db->backoff_msecs == 0 ?
+		DB_MARIADB_BACKOFF_MIN_MSECS :
+		I_MIN(db->backoff_msecs * 2, DB_MARIADB_BACKOFF_MAX_MSECS);
+	db->backoff_until = ioloop_timeval;
+	timeval_add_msecs(&db->backoff_until, db->backoff_msecs);
+	i_free(db->last_connect_error);
+	db->last_connect_error = i_strdup(errors);
+}
+
+void db_mariadb_backoff_reset(struct db_mariadb *db)
+{
+	db->backoff_msecs = 0;
 }
 
 /* Connect to the first host that answers. Returns 0, or -1 with the
@@ -173,14 +193,8 @@ static int db_mariadb_connect(struct db_mariadb *db, const char **error_r)
 
 	if (db->mysql != NULL)
 		return 0;
-	if (timeval_cmp(&ioloop_timeval, &db->backoff_until) < 0) {
-		*error_r = t_strdup_printf(
-			"Not connected to any database host, next attempt in "
-			"%d ms (last error: %s)",
-			timeval_diff_msecs(&db->backoff_until, &ioloop_timeval),
-			db->last_connect_error);
+	if (!db_mariadb_backoff_allows_connect(db, error_r))
 		return -1;
-	}
 
 	errors = t_str_new(128);
 	for (i = 0; i < set->parsed_hosts_count; i++) {
@@ -188,7 +202,7 @@ static int db_mariadb_connect(struct db_mariadb *db, const char **error_r)
 		db->mysql = db_mariadb_connect_host(db, host, &error);
 		if (db->mysql != NULL) {
 			db->host_idx = i;
-			db->backoff_msecs = 0;
+			db_mariadb_backoff_reset(db);
 			e_debug(db->event, "Connected to %s",
 				db_mariadb_host_str(host));
 			return 0;
@@ -198,16 +212,45 @@ static int db_mariadb_connect(struct db_mariadb *db, const char **error_r)
 		str_printfa(errors, "%s: %s", db_mariadb_host_str(host), error);
 	}
 
-	db->backoff_msecs = db->backoff_msecs == 0 ?
-		DB_MARIADB_BACKOFF_MIN_MSECS :
-		I_MIN(db->backoff_msecs * 2, DB_MARIADB_BACKOFF_MAX_MSECS);
-	db->backoff_until = ioloop_timeval;
-	timeval_add_msecs(&db->backoff_until, db->backoff_msecs);
-	i_free(db->last_connect_error);
-	db->last_connect_error = i_strdup(str_c(errors));
+	db_mariadb_backoff_start(db, str_c(errors));
 	*error_r = t_strdup_printf("Could not connect to any database host: %s",
 				   str_c(errors));
 	return -1;
+}
+
+struct db_mariadb_stmt *
+db_mariadb_stmt_find(ARRAY_TYPE(db_mariadb_stmt) *stmts,
+		     const struct db_mariadb_query *query)
+{
+	struct db_mariadb_stmt *stmt;
+
+	array_foreach_modifiable(stmts, stmt) {
+		/* cppcheck can't see into Dovecot's array macros */
+		/* cppcheck-suppress uninitvar */
+		if (stmt->query == query)
+			return stmt;
+	}
+	return NULL;
+}
+
+int db_mariadb_stmt_add(ARRAY_TYPE(db_mariadb_stmt) *stmts,
+			const struct db_mariadb_query *query, MYSQL_STMT *st,
+			const char **error_r)
+{
+	struct db_mariadb_stmt *stmt;
+
+	if (mysql_stmt_param_count(st) != query->params_count) {
+		*error_r = t_strdup_printf(
+			"The server counts %lu parameters in the query, "
+			"the module %u", mysql_stmt_param_count(st),
+			query->params_count);
+		(void)mysql_stmt_close(st);
+		return -1;
+	}
+	stmt = array_append_space(stmts);
+	stmt->query = query;
+	stmt->stmt = st;
+	return 0;
 }
 
 /* Returns the prepared statement for the query on the current connection,
@@ -219,18 +262,12 @@ db_mariadb_stmt_get(struct db_mariadb *db, const struct db_mariadb_query *query,
 	struct db_mariadb_stmt *stmt;
 	MYSQL_STMT *st;
 
-	array_foreach_modifiable(&db->stmts, stmt) {
-		/* cppcheck can't see into Dovecot's array macros */
-		/* cppcheck-suppress uninitvar */
-		if (stmt->query == query)
-			return stmt->stmt;
-	}
+	stmt = db_mariadb_stmt_find(&db->stmts, query);
+	if (stmt != NULL)
+		return stmt->stmt;
 	st = mysql_stmt_init(db->mysql);
-	if (st == NULL) {
-		*errno_r = mysql_errno(db->mysql);
-		*error_r = "mysql_stmt_init() failed: out of memory";
-		return NULL;
-	}
+	if (st == NULL)
+		i_fatal_status(FATAL_OUTOFMEM, "mysql_stmt_init() failed");
 	if (mysql_stmt_prepare(st, query->sql, strlen(query->sql)) != 0) {
 		*errno_r = mysql_stmt_errno(st);
 		*error_r = t_strdup_printf("Preparing the query failed: %u: %s",
@@ -239,18 +276,9 @@ db_mariadb_stmt_get(struct db_mariadb *db, const struct db_mariadb_query *query,
 		(void)mysql_stmt_close(st);
 		return NULL;
 	}
-	if (mysql_stmt_param_count(st) != query->params_count) {
-		*errno_r = 0;
-		*error_r = t_strdup_printf(
-			"The server counts %lu parameters in the query, "
-			"the module %u", mysql_stmt_param_count(st),
-			query->params_count);
-		(void)mysql_stmt_close(st);
+	*errno_r = 0;
+	if (db_mariadb_stmt_add(&db->stmts, query, st, error_r) < 0)
 		return NULL;
-	}
-	stmt = array_append_space(&db->stmts);
-	stmt->query = query;
-	stmt->stmt = st;
 	return st;
 }
 
@@ -269,9 +297,9 @@ db_mariadb_param_value(const struct db_mariadb_user *user,
 	i_unreached();
 }
 
-static int
-db_mariadb_stmt_bind_params(MYSQL_STMT *st, const struct db_mariadb_query *query,
-			    const struct db_mariadb_user *user)
+int db_mariadb_stmt_bind_params(MYSQL_STMT *st,
+				const struct db_mariadb_query *query,
+				const struct db_mariadb_user *user)
 {
 	MYSQL_BIND binds[DB_MARIADB_MAX_PARAMS];
 	unsigned long lengths[DB_MARIADB_MAX_PARAMS];
@@ -346,34 +374,15 @@ db_mariadb_stmt_fetch_row(MYSQL_STMT *st, MYSQL_RES *meta, pool_t pool,
 	return 1;
 }
 
-/* Run the query once on the current connection. Returns like
-   db_mariadb_lookup(), and sets *errno_r to the MariaDB error number of a
-   failure (0 if none applies). */
-static int
-db_mariadb_lookup_once(struct db_mariadb *db,
-		       const struct db_mariadb_query *query,
-		       const struct db_mariadb_user *user, pool_t pool,
-		       struct db_mariadb_row *row_r, unsigned int *errno_r,
-		       const char **error_r)
+int db_mariadb_stmt_read_row(MYSQL_STMT *st, pool_t pool,
+			     struct db_mariadb_row *row_r,
+			     unsigned int *errno_r, const char **error_r)
 {
 	struct db_mariadb_row extra;
-	MYSQL_STMT *st;
 	MYSQL_RES *meta;
 	int ret;
 
 	*errno_r = 0;
-	st = db_mariadb_stmt_get(db, query, errno_r, error_r);
-	if (st == NULL)
-		return -1;
-	if (db_mariadb_stmt_bind_params(st, query, user) < 0 ||
-	    mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_store_result(st) != 0) {
-		*errno_r = mysql_stmt_errno(st);
-		*error_r = t_strdup_printf("%u: %s", mysql_stmt_errno(st),
-					   mysql_stmt_error(st));
-		(void)mysql_stmt_free_result(st);
-		return -1;
-	}
 	meta = mysql_stmt_result_metadata(st);
 	if (meta == NULL) {
 		*error_r = "The query returns no result set";
@@ -401,6 +410,34 @@ db_mariadb_lookup_once(struct db_mariadb *db,
 	mysql_free_result(meta);
 	(void)mysql_stmt_free_result(st);
 	return ret < 0 ? -1 : ret;
+}
+
+/* Run the query once on the current connection. Returns like
+   db_mariadb_lookup(), and sets *errno_r to the MariaDB error number of a
+   failure (0 if none applies). */
+static int
+db_mariadb_lookup_once(struct db_mariadb *db,
+		       const struct db_mariadb_query *query,
+		       const struct db_mariadb_user *user, pool_t pool,
+		       struct db_mariadb_row *row_r, unsigned int *errno_r,
+		       const char **error_r)
+{
+	MYSQL_STMT *st;
+
+	*errno_r = 0;
+	st = db_mariadb_stmt_get(db, query, errno_r, error_r);
+	if (st == NULL)
+		return -1;
+	if (db_mariadb_stmt_bind_params(st, query, user) < 0 ||
+	    mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_store_result(st) != 0) {
+		*errno_r = mysql_stmt_errno(st);
+		*error_r = t_strdup_printf("%u: %s", mysql_stmt_errno(st),
+					   mysql_stmt_error(st));
+		(void)mysql_stmt_free_result(st);
+		return -1;
+	}
+	return db_mariadb_stmt_read_row(st, pool, row_r, errno_r, error_r);
 }
 
 int db_mariadb_lookup(struct db_mariadb *db,
@@ -589,6 +626,7 @@ struct db_mariadb *db_mariadb_init(const char *config_path)
 	if (warning != NULL && !worker)
 		e_warning(db->event, "%s", warning);
 	i_array_init(&db->stmts, 4);
+	db_mariadb_pool_init(db);
 	DLLIST_PREPEND(&db_mariadb_list, db);
 	return db;
 }
@@ -603,6 +641,7 @@ void db_mariadb_unref(struct db_mariadb **_db)
 		return;
 
 	DLLIST_REMOVE(&db_mariadb_list, db);
+	db_mariadb_pool_deinit(db);
 	db_mariadb_disconnect(db);
 	array_free(&db->stmts);
 	i_free(db->last_connect_error);

@@ -36,6 +36,30 @@ int db_mariadb_lookup(struct db_mariadb *db,
 		      const struct db_mariadb_user *user, pool_t pool,
 		      struct db_mariadb_row *row_r, const char **error_r);
 
+/* ret, row and error as db_mariadb_lookup() returns them */
+typedef void db_mariadb_lookup_callback_t(int ret,
+					  const struct db_mariadb_row *row,
+					  const char *error, void *context);
+
+/* The same lookup without blocking (for the auth master): the query runs
+   on a pool of non-blocking connections driven by the ioloop, queued while
+   all of them are busy. The callback is called exactly once, possibly
+   before this function returns (queue full, no host reachable). user's
+   strings and the row are allocated from pool, which must live until the
+   callback. A request that takes longer than query_timeout, waiting in the
+   queue included, fails. */
+void db_mariadb_lookup_async(struct db_mariadb *db,
+			     const struct db_mariadb_query *query,
+			     const struct db_mariadb_user *user, pool_t pool,
+			     db_mariadb_lookup_callback_t *callback,
+			     void *context);
+#define db_mariadb_lookup_async(db, query, user, pool, callback, context) \
+	db_mariadb_lookup_async(db, query, user, pool - \
+		CALLBACK_TYPECHECK(callback, void (*)( \
+			int, const struct db_mariadb_row *, const char *, \
+			typeof(context))), \
+		(db_mariadb_lookup_callback_t *)callback, context)
+
 /* Find a field by name, NULL if the row has none. */
 const struct db_mariadb_field *
 db_mariadb_row_find(const struct db_mariadb_row *row, const char *name);

@@ -2,22 +2,38 @@
 
 /* passdb-mariadb - passdb { driver = mariadb }
 
-   The passdb is blocking: Dovecot's auth master hands each request to an
-   auth-worker process, where the lookup and the bcrypt check run. A login
-   that is not a valid local@domain address is an unknown user without a
-   query. The password query's columns become passdb fields as with passdb
-   sql: "user" gives the canonical address, "password" the stored hash,
-   every other column an extra field. A database failure is always an
-   internal failure (the client is told to try again later), never an
-   unknown user or a password mismatch. */
+   Two ways to run, sharing the query and row code:
+
+   blocking = no (the default): the lookup runs in the auth master on the
+   non-blocking connection pool (db-mariadb-pool.c). The master never runs
+   bcrypt: a login whose password is in the verified-login cache is
+   accepted at once, any other is sent to an auth-worker with the PASSW
+   command (as Dovecot's own auth cache does with
+   auth_cache_verify_password_with_worker), checked there with this
+   module's password scheme and remembered on success.
+
+   blocking = yes: Dovecot hands the whole request to an auth-worker
+   process, where the lookup and the bcrypt check run with blocking calls.
+
+   A login that is not a valid local@domain address is an unknown user
+   without a query. The password query's columns become passdb fields as
+   with passdb sql: "user" gives the canonical address, "password" the
+   stored hash, every other column an extra field. A database failure is
+   always an internal failure (the client is told to try again later),
+   never an unknown user or a password mismatch. */
 
 #include "auth-common.h"
+#include "ioloop.h"
 #include "passdb.h"
+#include "passdb-blocking.h"
 #include "password-scheme.h"
-#include "safe-memset.h"
+#include "str.h"
+#include "strescape.h"
 #include "str-sanitize.h"
+#include "auth-worker-server.h"
 #include "authdb-mariadb.h"
 #include "db-mariadb.h"
+#include "db-mariadb-login-cache.h"
 #include "db-mariadb-password.h"
 #include "db-mariadb-user.h"
 
@@ -25,34 +41,40 @@ struct mariadb_passdb_module {
 	struct passdb_module module;
 
 	struct db_mariadb *db;
+	/* auth master, blocking = no, login_cache = yes */
+	struct db_mariadb_login_cache *login_cache;
 };
 
-/* Look the user up and set the passdb fields. Returns OK with the stored
-   password (scheme prefix included, NULL if the query returned none) in
-   password_r, or the failure to report. */
-static enum passdb_result
-passdb_mariadb_lookup(struct auth_request *request, const char **password_r)
+struct passdb_mariadb_request {
+	struct auth_request *auth_request;
+	/* verify_plain (NULL for lookup_credentials) */
+	const char *password;
+	union {
+		verify_plain_callback_t *verify_plain;
+		lookup_credentials_callback_t *lookup_credentials;
+	} callback;
+	/* the bare bcrypt hash sent to the worker */
+	const char *hash;
+};
+
+static struct mariadb_passdb_module *
+passdb_mariadb_module(struct auth_request *request)
 {
-	struct mariadb_passdb_module *module =
-		(struct mariadb_passdb_module *)request->passdb->passdb;
-	const struct db_mariadb_settings *set = db_mariadb_get_settings(module->db);
+	return (struct mariadb_passdb_module *)request->passdb->passdb;
+}
+
+/* Turn a lookup's outcome into passdb fields and a result. Returns OK with
+   the stored password (scheme prefix included, NULL if the query returned
+   none) in password_r, or the failure to report. */
+static enum passdb_result
+passdb_mariadb_handle_row(struct auth_request *request, int ret,
+			  const struct db_mariadb_row *row, const char *error,
+			  const char **password_r)
+{
 	const struct db_mariadb_field *field;
-	struct db_mariadb_user user;
-	struct db_mariadb_row row;
-	const char *error;
 	unsigned int i;
-	int ret;
 
 	*password_r = NULL;
-	if (!db_mariadb_user_parse(request->fields.user, &user, &error)) {
-		e_debug(authdb_event(request), "Login name '%s' %s",
-			str_sanitize(request->fields.user, 100), error);
-		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
-		return PASSDB_RESULT_USER_UNKNOWN;
-	}
-
-	ret = db_mariadb_lookup(module->db, set->parsed_password_query, &user,
-				request->pool, &row, &error);
 	if (ret < 0) {
 		e_error(authdb_event(request), "password_query failed: %s",
 			error);
@@ -62,15 +84,15 @@ passdb_mariadb_lookup(struct auth_request *request, const char **password_r)
 		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
 		return PASSDB_RESULT_USER_UNKNOWN;
 	}
-	if (db_mariadb_row_find(&row, "password") == NULL &&
-	    db_mariadb_row_find(&row, "nopassword") == NULL) {
+	if (db_mariadb_row_find(row, "password") == NULL &&
+	    db_mariadb_row_find(row, "nopassword") == NULL) {
 		e_error(authdb_event(request), "password_query must return "
 			"a column named 'password' (or 'nopassword')");
 		return PASSDB_RESULT_INTERNAL_FAILURE;
 	}
 
-	for (i = 0; i < row.count; i++) {
-		field = &row.fields[i];
+	for (i = 0; i < row->count; i++) {
+		field = &row->fields[i];
 		if (field->name[0] == '\0')
 			;
 		else if (field->value == NULL)
@@ -86,50 +108,230 @@ passdb_mariadb_lookup(struct auth_request *request, const char **password_r)
 	return PASSDB_RESULT_OK;
 }
 
-static void
-passdb_mariadb_verify_plain(struct auth_request *request,
-			    const char *password,
-			    verify_plain_callback_t *callback)
+static bool
+passdb_mariadb_parse_user(struct auth_request *request,
+			  struct db_mariadb_user *user_r)
 {
-	enum passdb_result result;
-	const char *stored, *scheme, *error;
-	int ret;
+	const char *error;
 
-	result = passdb_mariadb_lookup(request, &stored);
-	if (result != PASSDB_RESULT_OK) {
-		callback(result, request);
-		return;
-	}
+	if (db_mariadb_user_parse(request->fields.user, user_r, &error))
+		return TRUE;
+	/* then handled as a lookup that found no row */
+	e_debug(authdb_event(request), "Login name '%s' %s",
+		str_sanitize(request->fields.user, 100), error);
+	return FALSE;
+}
+
+/* What is left to do after the row was read, before a hash is checked.
+   Returns TRUE with the bare bcrypt hash in hash_r when it must be
+   checked; FALSE with the final result in result_r otherwise. */
+static bool
+passdb_mariadb_want_verify(struct auth_request *request, const char *stored,
+			   const char **hash_r, enum passdb_result *result_r)
+{
+	const char *scheme, *error;
+	int ret;
 
 	/* what auth_request_password_verify() does before any scheme */
 	if (request->fields.skip_password_check) {
-		callback(PASSDB_RESULT_OK, request);
-		return;
+		*result_r = PASSDB_RESULT_OK;
+		return FALSE;
 	}
 	if (request->passdb->set->deny) {
-		callback(PASSDB_RESULT_PASSWORD_MISMATCH, request);
-		return;
+		*result_r = PASSDB_RESULT_PASSWORD_MISMATCH;
+		return FALSE;
 	}
 	if (auth_fields_exists(request->fields.extra_fields, "nopassword")) {
 		e_debug(authdb_event(request), "Allowing any password");
-		callback(PASSDB_RESULT_OK, request);
-		return;
+		*result_r = PASSDB_RESULT_OK;
+		return FALSE;
 	}
 	if (stored == NULL) {
-		callback(auth_request_password_missing(request), request);
-		return;
+		*result_r = auth_request_password_missing(request);
+		return FALSE;
 	}
 
 	scheme = password_get_scheme(&stored);
-	if (scheme != NULL && strcasecmp(scheme, DB_MARIADB_PASSWORD_SCHEME) != 0 &&
+	if (scheme != NULL &&
+	    strcasecmp(scheme, DB_MARIADB_PASSWORD_SCHEME) != 0 &&
 	    strcasecmp(scheme, "CRYPT") != 0) {
 		e_error(authdb_event(request), "Stored password has scheme "
 			"%s, this passdb verifies only bcrypt (BLF-CRYPT)",
 			str_sanitize(scheme, 32));
-		callback(PASSDB_RESULT_INTERNAL_FAILURE, request);
+		*result_r = PASSDB_RESULT_INTERNAL_FAILURE;
+		return FALSE;
+	}
+	ret = db_mariadb_password_parse(stored, hash_r, &error);
+	if (ret < 0) {
+		e_error(authdb_event(request), "Stored password is not "
+			"usable: %s", error);
+		*result_r = PASSDB_RESULT_INTERNAL_FAILURE;
+		return FALSE;
+	}
+	if (ret == 0) {
+		/* empty, '*' or '!': a locked account */
+		auth_request_log_password_mismatch(request, AUTH_SUBSYS_DB);
+		*result_r = PASSDB_RESULT_PASSWORD_MISMATCH;
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+passdb_mariadb_finish(struct passdb_mariadb_request *preq,
+		      enum passdb_result result)
+{
+	struct auth_request *request = preq->auth_request;
+
+	preq->callback.verify_plain(result, request);
+	auth_request_unref(&request);
+}
+
+static bool
+passdb_mariadb_worker_reply(struct auth_worker_connection *conn ATTR_UNUSED,
+			    const char *reply, void *context)
+{
+	struct passdb_mariadb_request *preq = context;
+	struct auth_request *request = preq->auth_request;
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+	enum passdb_result result;
+
+	result = passdb_blocking_auth_worker_reply_parse(request, reply);
+	/* a mismatch was logged by the worker */
+	if (result == PASSDB_RESULT_OK && module->login_cache != NULL) {
+		db_mariadb_login_cache_insert(module->login_cache,
+					      request->fields.user, preq->hash,
+					      preq->password, ioloop_time);
+	}
+	passdb_mariadb_finish(preq, result);
+	return TRUE;
+}
+
+/* Check the password in an auth-worker with this module's scheme. */
+static void passdb_mariadb_verify_in_worker(struct passdb_mariadb_request *preq)
+{
+	struct auth_request *request = preq->auth_request;
+	string_t *str;
+
+	str = t_str_new(256);
+	str_printfa(str, "PASSW\t%u\t", request->passdb->passdb->id);
+	str_append_tabescaped(str, preq->password);
+	str_append(str, "\t{"DB_MARIADB_WORKER_SCHEME"}");
+	str_append_tabescaped(str, preq->hash);
+	str_append_c(str, '\t');
+	auth_request_export(request, str);
+	e_debug(authdb_event(request), "Verifying the password in a worker");
+	auth_worker_call(request->pool, request->fields.user, str_c(str),
+			 passdb_mariadb_worker_reply, preq);
+}
+
+static void
+passdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
+			       const char *error,
+			       struct passdb_mariadb_request *preq)
+{
+	struct auth_request *request = preq->auth_request;
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+	enum passdb_result result;
+	const char *stored, *scheme = NULL;
+
+	result = passdb_mariadb_handle_row(request, ret, row, error, &stored);
+	if (preq->password == NULL) {
+		/* lookup_credentials */
+		if (stored != NULL)
+			scheme = password_get_scheme(&stored);
+		passdb_handle_credentials(result, stored, scheme,
+					  preq->callback.lookup_credentials,
+					  request);
+		auth_request_unref(&request);
 		return;
 	}
-	ret = db_mariadb_password_verify(password, stored, &error);
+	if (result != PASSDB_RESULT_OK ||
+	    !passdb_mariadb_want_verify(request, stored, &preq->hash,
+					&result)) {
+		passdb_mariadb_finish(preq, result);
+		return;
+	}
+	preq->hash = p_strdup(request->pool, preq->hash);
+	if (module->login_cache != NULL &&
+	    db_mariadb_login_cache_lookup(module->login_cache,
+					  request->fields.user, preq->hash,
+					  preq->password, ioloop_time)) {
+		e_debug(authdb_event(request), "Verified-login cache hit");
+		passdb_mariadb_finish(preq, PASSDB_RESULT_OK);
+		return;
+	}
+	passdb_mariadb_verify_in_worker(preq);
+}
+
+/* blocking = no: look up in the master, without waiting */
+static void passdb_mariadb_lookup_async(struct passdb_mariadb_request *preq)
+{
+	struct auth_request *request = preq->auth_request;
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+	const struct db_mariadb_settings *set =
+		db_mariadb_get_settings(module->db);
+	struct db_mariadb_user user;
+
+	auth_request_ref(request);
+	if (!passdb_mariadb_parse_user(request, &user)) {
+		passdb_mariadb_lookup_callback(0, NULL, NULL, preq);
+		return;
+	}
+	db_mariadb_lookup_async(module->db, set->parsed_password_query, &user,
+				request->pool, passdb_mariadb_lookup_callback,
+				preq);
+}
+
+/* blocking = yes: in an auth-worker. Returns like passdb_mariadb_handle_row(). */
+static enum passdb_result
+passdb_mariadb_lookup_blocking(struct auth_request *request,
+			       const char **password_r)
+{
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+	const struct db_mariadb_settings *set =
+		db_mariadb_get_settings(module->db);
+	struct db_mariadb_user user;
+	struct db_mariadb_row row;
+	const char *error = NULL;
+	int ret;
+
+	if (!passdb_mariadb_parse_user(request, &user)) {
+		return passdb_mariadb_handle_row(request, 0, NULL, NULL,
+						 password_r);
+	}
+	ret = db_mariadb_lookup(module->db, set->parsed_password_query, &user,
+				request->pool, &row, &error);
+	return passdb_mariadb_handle_row(request, ret, &row, error,
+					 password_r);
+}
+
+static void
+passdb_mariadb_verify_plain(struct auth_request *request, const char *password,
+			    verify_plain_callback_t *callback)
+{
+	struct passdb_mariadb_request *preq;
+	enum passdb_result result;
+	const char *stored, *hash, *error;
+	int ret;
+
+	if (!request->passdb->passdb->blocking) {
+		preq = p_new(request->pool, struct passdb_mariadb_request, 1);
+		preq->auth_request = request;
+		preq->password = password;
+		preq->callback.verify_plain = callback;
+		passdb_mariadb_lookup_async(preq);
+		return;
+	}
+
+	result = passdb_mariadb_lookup_blocking(request, &stored);
+	if (result != PASSDB_RESULT_OK ||
+	    !passdb_mariadb_want_verify(request, stored, &hash, &result)) {
+		callback(result, request);
+		return;
+	}
+	/* in an auth-worker: bcrypt right here */
+	ret = db_mariadb_password_verify(password, hash, &error);
 	if (ret < 0) {
 		e_error(authdb_event(request), "Stored password is not "
 			"usable: %s", error);
@@ -147,10 +349,18 @@ static void
 passdb_mariadb_lookup_credentials(struct auth_request *request,
 				  lookup_credentials_callback_t *callback)
 {
+	struct passdb_mariadb_request *preq;
 	enum passdb_result result;
 	const char *password, *scheme = NULL;
 
-	result = passdb_mariadb_lookup(request, &password);
+	if (!request->passdb->passdb->blocking) {
+		preq = p_new(request->pool, struct passdb_mariadb_request, 1);
+		preq->auth_request = request;
+		preq->callback.lookup_credentials = callback;
+		passdb_mariadb_lookup_async(preq);
+		return;
+	}
+	result = passdb_mariadb_lookup_blocking(request, &password);
 	if (password != NULL) {
 		scheme = password_get_scheme(&password);
 		/* auth_request_set_field() always adds a scheme */
@@ -171,8 +381,21 @@ passdb_mariadb_preinit(pool_t pool, const char *args)
 	/* the queries depend on the login name only */
 	module->module.default_cache_key = "%u";
 	module->module.default_pass_scheme = DB_MARIADB_PASSWORD_SCHEME;
-	module->module.blocking = TRUE;
+	module->module.blocking = db_mariadb_get_settings(module->db)->blocking;
 	return &module->module;
+}
+
+static void passdb_mariadb_init(struct passdb_module *_module)
+{
+	struct mariadb_passdb_module *module =
+		(struct mariadb_passdb_module *)_module;
+	const struct db_mariadb_settings *set =
+		db_mariadb_get_settings(module->db);
+
+	if (!worker && !set->blocking && set->login_cache) {
+		module->login_cache = db_mariadb_login_cache_init(
+			set->login_cache_size, set->login_cache_ttl_secs);
+	}
 }
 
 static void passdb_mariadb_deinit(struct passdb_module *_module)
@@ -180,6 +403,8 @@ static void passdb_mariadb_deinit(struct passdb_module *_module)
 	struct mariadb_passdb_module *module =
 		(struct mariadb_passdb_module *)_module;
 
+	if (module->login_cache != NULL)
+		db_mariadb_login_cache_deinit(&module->login_cache);
 	db_mariadb_unref(&module->db);
 }
 
@@ -187,6 +412,7 @@ struct passdb_module_interface passdb_mariadb = {
 	.name = "mariadb",
 
 	.preinit = passdb_mariadb_preinit,
+	.init = passdb_mariadb_init,
 	.deinit = passdb_mariadb_deinit,
 
 	.verify_plain = passdb_mariadb_verify_plain,

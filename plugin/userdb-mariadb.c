@@ -6,8 +6,11 @@
    become userdb fields ("user" gives the canonical address); the templates
    home, mail, uid and gid from the configuration file fill in what the
    query did not return, with %-variables expanded for the canonical user.
-   Iteration (doveadm user '*', doveadm -A) streams the iterate query. Like
-   the passdb it runs in auth-worker processes. */
+   Iteration (doveadm user '*', doveadm -A) streams the iterate query over
+   a connection of its own. Lookups run in the auth master without blocking
+   (blocking = no) or in auth-workers (blocking = yes), like the passdb's;
+   with blocking = no the iteration runs in the master too and waits for
+   the database (see doc/configuration.md). */
 
 #include "auth-common.h"
 #include "userdb.h"
@@ -46,42 +49,34 @@ userdb_mariadb_set_template(struct auth_request *request, const char *name,
 	return 0;
 }
 
-static void
-userdb_mariadb_lookup(struct auth_request *request, userdb_callback_t *callback)
+struct userdb_mariadb_request {
+	struct auth_request *auth_request;
+	userdb_callback_t *callback;
+};
+
+/* Turn a lookup's outcome into userdb fields and a result. */
+static enum userdb_result
+userdb_mariadb_handle_row(struct auth_request *request, int ret,
+			  const struct db_mariadb_row *row, const char *error)
 {
 	struct mariadb_userdb_module *module =
 		(struct mariadb_userdb_module *)request->userdb->userdb;
 	const struct db_mariadb_settings *set = db_mariadb_get_settings(module->db);
 	const struct db_mariadb_field *field;
-	struct db_mariadb_user user;
-	struct db_mariadb_row row;
-	const char *error;
 	unsigned int i;
-	int ret;
 
-	if (!db_mariadb_user_parse(request->fields.user, &user, &error)) {
-		e_debug(authdb_event(request), "User name '%s' %s",
-			str_sanitize(request->fields.user, 100), error);
-		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
-		callback(USERDB_RESULT_USER_UNKNOWN, request);
-		return;
-	}
-	ret = db_mariadb_lookup(module->db, set->parsed_user_query, &user,
-				request->pool, &row, &error);
 	if (ret < 0) {
 		e_error(authdb_event(request), "user_query failed: %s", error);
-		callback(USERDB_RESULT_INTERNAL_FAILURE, request);
-		return;
+		return USERDB_RESULT_INTERNAL_FAILURE;
 	}
 	if (ret == 0) {
 		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
-		callback(USERDB_RESULT_USER_UNKNOWN, request);
-		return;
+		return USERDB_RESULT_USER_UNKNOWN;
 	}
 
 	auth_request_init_userdb_reply(request, TRUE);
-	for (i = 0; i < row.count; i++) {
-		field = &row.fields[i];
+	for (i = 0; i < row->count; i++) {
+		field = &row->fields[i];
 		if (field->name[0] != '\0' && field->value != NULL) {
 			auth_request_set_userdb_field(request, field->name,
 						      field->value);
@@ -91,11 +86,58 @@ userdb_mariadb_lookup(struct auth_request *request, userdb_callback_t *callback)
 	if (userdb_mariadb_set_template(request, "home", set->home) < 0 ||
 	    userdb_mariadb_set_template(request, "mail", set->mail) < 0 ||
 	    userdb_mariadb_set_template(request, "uid", set->uid) < 0 ||
-	    userdb_mariadb_set_template(request, "gid", set->gid) < 0) {
-		callback(USERDB_RESULT_INTERNAL_FAILURE, request);
+	    userdb_mariadb_set_template(request, "gid", set->gid) < 0)
+		return USERDB_RESULT_INTERNAL_FAILURE;
+	return USERDB_RESULT_OK;
+}
+
+static void
+userdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
+			       const char *error,
+			       struct userdb_mariadb_request *ureq)
+{
+	struct auth_request *request = ureq->auth_request;
+
+	ureq->callback(userdb_mariadb_handle_row(request, ret, row, error),
+		       request);
+	auth_request_unref(&request);
+}
+
+static void
+userdb_mariadb_lookup(struct auth_request *request, userdb_callback_t *callback)
+{
+	struct mariadb_userdb_module *module =
+		(struct mariadb_userdb_module *)request->userdb->userdb;
+	const struct db_mariadb_settings *set = db_mariadb_get_settings(module->db);
+	struct userdb_mariadb_request *ureq;
+	struct db_mariadb_user user;
+	struct db_mariadb_row row;
+	const char *error = NULL;
+	int ret;
+
+	if (!db_mariadb_user_parse(request->fields.user, &user, &error)) {
+		/* then handled as a lookup that found no row */
+		e_debug(authdb_event(request), "User name '%s' %s",
+			str_sanitize(request->fields.user, 100), error);
+		callback(userdb_mariadb_handle_row(request, 0, NULL, NULL),
+			 request);
 		return;
 	}
-	callback(USERDB_RESULT_OK, request);
+	if (!module->module.blocking) {
+		/* in the auth master, without waiting */
+		ureq = p_new(request->pool, struct userdb_mariadb_request, 1);
+		ureq->auth_request = request;
+		ureq->callback = callback;
+		auth_request_ref(request);
+		db_mariadb_lookup_async(module->db, set->parsed_user_query,
+					&user, request->pool,
+					userdb_mariadb_lookup_callback, ureq);
+		return;
+	}
+	/* in an auth-worker */
+	ret = db_mariadb_lookup(module->db, set->parsed_user_query, &user,
+				request->pool, &row, &error);
+	callback(userdb_mariadb_handle_row(request, ret, &row, error), request);
 }
 
 static struct userdb_iterate_context *
@@ -161,7 +203,7 @@ userdb_mariadb_preinit(pool_t pool, const char *args)
 	module = p_new(pool, struct mariadb_userdb_module, 1);
 	module->db = db_mariadb_init(args);
 	module->module.default_cache_key = "%u";
-	module->module.blocking = TRUE;
+	module->module.blocking = db_mariadb_get_settings(module->db)->blocking;
 	return &module->module;
 }
 

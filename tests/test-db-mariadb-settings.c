@@ -39,6 +39,10 @@ struct setting_key_test {
 #define BOOL(key, default_value, value, needs) \
 	{ #key, TEST_BOOL, offsetof(struct db_mariadb_settings, key), \
 	  default_value, value, needs }
+/* printed like seconds: a plain unsigned int */
+#define UINT(key, default_value, value) \
+	{ #key, TEST_SECS, offsetof(struct db_mariadb_settings, key), \
+	  default_value, value, "" }
 #define SECS(key, default_value, value) \
 	{ #key, TEST_SECS, offsetof(struct db_mariadb_settings, key##_secs), \
 	  default_value, value, "" }
@@ -58,8 +62,13 @@ static const struct setting_key_test setting_keys[] = {
 
 	SECS(connect_timeout, "5", "30"),
 	SECS(query_timeout, "5", "3600"),
-	/* "no" is refused (see test_settings_whole_file()) */
-	BOOL(blocking, "yes", "yes", ""),
+	BOOL(blocking, "no", "yes", ""),
+	UINT(pool_size, "2", "8"),
+	UINT(queue_limit, "1000", "50"),
+
+	BOOL(login_cache, "yes", "no", ""),
+	UINT(login_cache_size, "10000", "500"),
+	SECS(login_cache_ttl, "3600", "60"),
 
 	STR(password_query,
 	    "SELECT CONCAT(local, '@', domain) AS user, "
@@ -314,6 +323,58 @@ static void test_settings_secs(void)
 	test_end();
 }
 
+static void test_settings_numbers(void)
+{
+	static const struct {
+		const char *key, *value;
+		unsigned int num;
+		const char *error;
+	} tests[] = {
+		{ "pool_size", "1", 1, NULL },
+		{ "pool_size", "64", 64, NULL },
+		{ "pool_size", "0", 0, "must be between 1 and 64" },
+		{ "pool_size", "65", 0, "must be between 1 and 64" },
+		{ "pool_size", "2s", 0, "expected a number" },
+		{ "pool_size", "", 0, "expected a number" },
+		{ "pool_size", "-1", 0, "expected a number" },
+		{ "queue_limit", "1", 1, NULL },
+		{ "queue_limit", "1000000", 1000000, NULL },
+		{ "queue_limit", "0", 0, "must be between 1 and 1000000" },
+		{ "login_cache_size", "1", 1, NULL },
+		{ "login_cache_size", "0", 0, "must be between 1 and 10000000" },
+	};
+	struct db_mariadb_settings *set;
+	const char *data, *error;
+	unsigned int i, num;
+	pool_t pool;
+	int ret;
+
+	test_begin("db_mariadb_settings_parse() numbers");
+	for (i = 0; i < N_ELEMENTS(tests); i++) T_BEGIN {
+		pool = pool_alloconly_create("test settings", 1024);
+		data = t_strdup_printf("%s = %s", tests[i].key,
+				       tests[i].value);
+		ret = test_parse(pool, data, &set, &error);
+		if (tests[i].error == NULL) {
+			test_assert_idx(ret == 0, i);
+			num = set == NULL ? 0 :
+				strcmp(tests[i].key, "pool_size") == 0 ?
+				set->pool_size :
+				strcmp(tests[i].key, "queue_limit") == 0 ?
+				set->queue_limit : set->login_cache_size;
+			test_assert_idx(num == tests[i].num, i);
+		} else {
+			test_assert_idx(ret == -1, i);
+			test_assert_strcmp_idx(error, t_strdup_printf(
+				TEST_PATH ":1: %s: invalid value '%s': %s",
+				tests[i].key, tests[i].value,
+				tests[i].error), i);
+		}
+		pool_unref(&pool);
+	} T_END;
+	test_end();
+}
+
 static void test_settings_syntax(void)
 {
 	/* data -> the value of "user", or the error */
@@ -554,9 +615,7 @@ static void test_settings_whole_file(void)
 		{ "tls = yes\ntls_cert = /c.pem", CERT_KEY },
 		{ "tls = yes\ntls_key = /k.pem", CERT_KEY },
 		{ "tls = yes\ntls_ca = /ca.pem\ntls_key = /k.pem", CERT_KEY },
-		{ "blocking = no", TEST_PATH ": blocking = no is not "
-		  "supported by this version (lookups run in auth-worker "
-		  "processes)" },
+		{ "blocking = no\npool_size = 1", NULL },
 		{ "password =", NULL },
 		{ "user =", TEST_PATH ": user: must not be empty" },
 		{ "user = \"\"", TEST_PATH ": user: must not be empty" },
@@ -608,7 +667,7 @@ static void test_settings_password_not_shown(void)
 		"password = \"" SECRET "\"\npassword = x",
 		"password = " SECRET "\nbad line",
 		"password = " SECRET "\nfoo = bar",
-		"password = " SECRET "\nblocking = no",
+		"password = " SECRET "\npool_size = 0",
 		"password = " SECRET "\ntls_ca = /ca.pem",
 		"password = " SECRET "\nhosts = db1:x",
 		"password " SECRET,
@@ -739,6 +798,7 @@ int main(void)
 		test_settings_keys,
 		test_settings_bool,
 		test_settings_secs,
+		test_settings_numbers,
 		test_settings_syntax,
 		test_settings_nul,
 		test_settings_hosts,

@@ -27,7 +27,8 @@ def main():
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
+    # a failed setUpModule is an error without a test run
+    passed = max(result.testsRun - failed - skipped, 0)
     print("integration: %d passed, %d failed" % (passed, failed), flush=True)
     sys.exit(0 if failed == 0 and result.testsRun > 0 else 1)
 
