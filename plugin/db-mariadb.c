@@ -51,6 +51,7 @@ struct db_mariadb_iter {
 };
 
 static struct db_mariadb *db_mariadb_list = NULL;
+const struct db_mariadb_row db_mariadb_no_row = { NULL, 0 };
 
 /* Errors after which a connection cannot be used again. */
 bool db_mariadb_errno_is_connection_lost(unsigned int err)

@@ -17,6 +17,9 @@ struct db_mariadb_row {
 	unsigned int count;
 };
 
+/* a row with no fields, for lookups that found nothing */
+extern const struct db_mariadb_row db_mariadb_no_row;
+
 /* Get the database for a configuration file, reading the file on first use
    (in preinit, as root). passdb and userdb with the same file share it.
    A bad file is fatal. */

@@ -275,7 +275,8 @@ static void passdb_mariadb_lookup_async(struct passdb_mariadb_request *preq)
 
 	auth_request_ref(request);
 	if (!passdb_mariadb_parse_user(request, &user)) {
-		passdb_mariadb_lookup_callback(0, NULL, NULL, preq);
+		passdb_mariadb_lookup_callback(0, &db_mariadb_no_row, NULL,
+					       preq);
 		return;
 	}
 	db_mariadb_lookup_async(module->db, set->parsed_password_query, &user,
@@ -297,8 +298,8 @@ passdb_mariadb_lookup_blocking(struct auth_request *request,
 	int ret;
 
 	if (!passdb_mariadb_parse_user(request, &user)) {
-		return passdb_mariadb_handle_row(request, 0, NULL, NULL,
-						 password_r);
+		return passdb_mariadb_handle_row(request, 0, &db_mariadb_no_row,
+						 NULL, password_r);
 	}
 	ret = db_mariadb_lookup(module->db, set->parsed_password_query, &user,
 				request->pool, &row, &error);

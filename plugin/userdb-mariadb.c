@@ -119,7 +119,8 @@ userdb_mariadb_lookup(struct auth_request *request, userdb_callback_t *callback)
 		/* then handled as a lookup that found no row */
 		e_debug(authdb_event(request), "User name '%s' %s",
 			str_sanitize(request->fields.user, 100), error);
-		callback(userdb_mariadb_handle_row(request, 0, NULL, NULL),
+		callback(userdb_mariadb_handle_row(request, 0,
+						   &db_mariadb_no_row, NULL),
 			 request);
 		return;
 	}
