@@ -35,7 +35,9 @@ fuzz_settings(pool_t pool, const unsigned char *data, size_t size)
 			      set->tls_cert[0] == '\0' &&
 			      set->tls_key[0] == '\0'));
 	i_assert((set->tls_cert[0] == '\0') == (set->tls_key[0] == '\0'));
-	i_assert(set->blocking);
+	i_assert(set->pool_size >= 1 && set->pool_size <= 64);
+	i_assert(set->queue_limit >= 1);
+	i_assert(set->login_cache_size >= 1 && set->login_cache_ttl_secs >= 1);
 	i_assert(set->connect_timeout_secs >= 1 &&
 		 set->connect_timeout_secs <= 300);
 	i_assert(set->query_timeout_secs >= 1 &&
