@@ -67,3 +67,19 @@ def stop_pid(pid, timeout=20.0):
         except ProcessLookupError:
             return
         wait_for(lambda: not pid_alive(pid), 10, what="pid %d to die" % pid)
+
+
+def child_pids(pid):
+    """PIDs whose parent is pid (from /proc)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(entry))
+    return children
