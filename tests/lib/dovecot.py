@@ -104,7 +104,7 @@ service lmtp {{
   unix_listener lmtp {{
     mode = 0666
   }}
-}}
+{lmtp_listeners}}}
 service auth {{
   unix_listener auth-userdb {{
     mode = 0666
@@ -127,7 +127,8 @@ class Dovecot:
     def __init__(self, basedir, module_so, db_hosts, db_password,
                  imap_port=None, uid=8, gid=8, protocols="imap lmtp",
                  connect_timeout=3, query_timeout=3, module_extra="",
-                 dovecot_extra="", auth_listeners=""):
+                 dovecot_extra="", auth_listeners="", lmtp_listeners="",
+                 instance=None):
         self.dir = os.path.abspath(basedir)
         self.module_so = module_so
         self.db_hosts = db_hosts
@@ -141,6 +142,9 @@ class Dovecot:
         self.module_extra = module_extra
         self.dovecot_extra = dovecot_extra
         self.auth_listeners = auth_listeners
+        # extra unix_listener blocks in service lmtp (e.g. for Postfix)
+        self.lmtp_listeners = lmtp_listeners
+        self.instance = instance or "test-%d" % self.imap_port
         self.config = os.path.join(self.dir, "dovecot.conf")
         self.module_config = os.path.join(self.dir, "dovecot-mariadb.conf.ext")
         self.run_dir = os.path.join(self.dir, "run")
@@ -151,6 +155,9 @@ class Dovecot:
         self.auth_client_socket = os.path.join(self.run_dir, "auth-client")
         self.auth_userdb_socket = os.path.join(self.run_dir, "auth-userdb")
         self.lmtp_socket = os.path.join(self.run_dir, "lmtp")
+        # the self-signed certificate write_config() makes (make_certificate)
+        self.cert = os.path.join(self.dir, "cert.pem")
+        self.key = os.path.join(self.dir, "key.pem")
 
     def write_config(self):
         for d in (self.dir, os.path.join(self.dir, "state"), self.run_dir,
@@ -170,11 +177,11 @@ class Dovecot:
         os.chmod(self.module_config, 0o600)
         with open(self.config, "w") as f:
             f.write(DOVECOT_CONFIG_TEMPLATE.format(
-                dir=self.dir, instance="test-%d" % self.imap_port,
+                dir=self.dir, instance=self.instance,
                 protocols=self.protocols, uid=self.uid, gid=self.gid,
                 cert=self.cert, key=self.key, module_config=self.module_config,
                 imap_port=self.imap_port, auth_listeners=self.auth_listeners,
-                extra=self.dovecot_extra))
+                lmtp_listeners=self.lmtp_listeners, extra=self.dovecot_extra))
         # a copy, not a symlink: the bind mount must not point back here
         for so in glob.glob(os.path.join(SYSTEM_AUTH_MODULE_DIR, "*.so")):
             shutil.copy2(so, self.module_dir)
@@ -223,6 +230,12 @@ class Dovecot:
                 return f.read()
         except OSError:
             return ""
+
+    def log_lines(self, *words):
+        """The log's lines that contain any of the words (for assertions
+        that must not print the whole log)."""
+        return [line for line in self.log().splitlines()
+                if any(w in line for w in words)]
 
     def log_tail(self, lines=30):
         return "\n".join(self.log().splitlines()[-lines:])
