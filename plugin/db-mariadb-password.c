@@ -126,6 +126,31 @@ int db_mariadb_password_verify(const char *plaintext, const char *stored,
 	return ret;
 }
 
+int db_mariadb_password_dummy_hash(unsigned int cost, const char **hash_r,
+				   const char **error_r)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	if (cost < DB_MARIADB_BCRYPT_COST_MIN ||
+	    cost > DB_MARIADB_BCRYPT_COST_MAX) {
+		*error_r = t_strdup_printf("bcrypt cost %u is outside %u..%u",
+					   cost, DB_MARIADB_BCRYPT_COST_MIN,
+					   DB_MARIADB_BCRYPT_COST_MAX);
+		return -1;
+	}
+	/* "$2y$NN$" and 22 random salt characters; the 31 characters of
+	   the hash itself are made up and match no password */
+	if (crypt_gensalt_rn("$2y$", cost, NULL, 0,
+			     setting, sizeof(setting)) == NULL) {
+		*error_r = t_strdup_printf("crypt_gensalt_rn() failed: %m");
+		return -1;
+	}
+	*hash_r = t_strconcat(setting, "...............................",
+			      NULL);
+	i_assert(strlen(*hash_r) == DB_MARIADB_BCRYPT_LEN);
+	return 0;
+}
+
 int db_mariadb_password_generate(const char *plaintext, unsigned int cost,
 				 const char **hash_r, const char **error_r)
 {

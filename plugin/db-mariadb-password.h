@@ -28,6 +28,14 @@ int db_mariadb_password_parse(const char *stored, const char **hash_r,
 int db_mariadb_password_verify(const char *plaintext, const char *stored,
 			       const char **error_r);
 
+/* Make a syntactically valid "$2y$" hash of the given cost with a random
+   salt that no password matches, without running bcrypt: checking a
+   password against it costs as much as against a real hash of that cost
+   (for unknown users, so that their answer takes as long as a wrong
+   password's). Returns 0, or -1 with the reason in error_r. */
+int db_mariadb_password_dummy_hash(unsigned int cost, const char **hash_r,
+				   const char **error_r);
+
 /* Make a new "$2y$" hash with the given cost (for the dummy hash that
    unknown users are checked against, and for the tests). Returns 0, or -1
    with the reason in error_r. */

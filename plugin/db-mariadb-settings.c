@@ -69,6 +69,8 @@ static const struct db_mariadb_setting_def db_mariadb_setting_defs[] = {
 	DEF_UINT(pool_size, "2", 1, 64),
 	DEF_UINT(queue_limit, "1000", 1, 1000000),
 
+	DEF_UINT(unknown_user_cost, "10", 0, 31),
+
 	DEF(login_cache, BOOL, "yes"),
 	DEF_UINT(login_cache_size, "10000", 1, 10000000),
 	DEF_SECS(login_cache_ttl, "3600", 1, 7*24*3600),
@@ -277,6 +279,11 @@ db_mariadb_settings_check(pool_t pool, struct db_mariadb_settings *set,
 	if (!set->tls && (set->tls_ca[0] != '\0' || set->tls_cert[0] != '\0' ||
 			  set->tls_key[0] != '\0')) {
 		*error_r = "tls_ca, tls_cert or tls_key is set but tls = no";
+		return -1;
+	}
+	if (set->unknown_user_cost > 0 && set->unknown_user_cost < 4) {
+		*error_r = "unknown_user_cost: must be 0 (no dummy check) "
+			"or a bcrypt cost of 4..31";
 		return -1;
 	}
 	if ((set->tls_cert[0] == '\0') != (set->tls_key[0] == '\0')) {

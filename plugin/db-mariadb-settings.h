@@ -36,6 +36,9 @@ struct db_mariadb_settings {
 	unsigned int pool_size;
 	unsigned int queue_limit;
 
+	/* bcrypt cost of the dummy check for unknown users, 0 = none */
+	unsigned int unknown_user_cost;
+
 	bool login_cache;
 	unsigned int login_cache_size;
 	unsigned int login_cache_ttl_secs;

@@ -16,7 +16,9 @@
    process, where the lookup and the bcrypt check run with blocking calls.
 
    A login that is not a valid local@domain address is an unknown user
-   without a query. The password query's columns become passdb fields as
+   without a query. An unknown user's password is checked against a dummy
+   hash of unknown_user_cost, so that the answer takes as long as for a
+   wrong password and response times don't tell which addresses exist. The password query's columns become passdb fields as
    with passdb sql: "user" gives the canonical address, "password" the
    stored hash, every other column an extra field. A database failure is
    always an internal failure (the client is told to try again later),
@@ -43,6 +45,8 @@ struct mariadb_passdb_module {
 	struct db_mariadb *db;
 	/* auth master, blocking = no, login_cache = yes */
 	struct db_mariadb_login_cache *login_cache;
+	/* unknown users are checked against this (unknown_user_cost > 0) */
+	const char *dummy_hash;
 };
 
 struct passdb_mariadb_request {
@@ -55,6 +59,9 @@ struct passdb_mariadb_request {
 	} callback;
 	/* the bare bcrypt hash sent to the worker */
 	const char *hash;
+	/* the user is unknown: the worker checks the dummy hash only to
+	   take as long as for a wrong password */
+	bool unknown_user;
 };
 
 static struct mariadb_passdb_module *
@@ -197,6 +204,13 @@ passdb_mariadb_worker_reply(struct auth_worker_connection *conn ATTR_UNUSED,
 	enum passdb_result result;
 
 	result = passdb_blocking_auth_worker_reply_parse(request, reply);
+	if (preq->unknown_user) {
+		/* whatever the dummy check said, unless the worker failed */
+		passdb_mariadb_finish(preq,
+			result == PASSDB_RESULT_INTERNAL_FAILURE ?
+			result : PASSDB_RESULT_USER_UNKNOWN);
+		return TRUE;
+	}
 	/* a mismatch was logged by the worker */
 	if (result == PASSDB_RESULT_OK && module->login_cache != NULL) {
 		db_mariadb_login_cache_insert(module->login_cache,
@@ -220,7 +234,9 @@ static void passdb_mariadb_verify_in_worker(struct passdb_mariadb_request *preq)
 	str_append_tabescaped(str, preq->hash);
 	str_append_c(str, '\t');
 	auth_request_export(request, str);
-	e_debug(authdb_event(request), "Verifying the password in a worker");
+	e_debug(authdb_event(request), preq->unknown_user ?
+		"Verifying a dummy hash in a worker (unknown user)" :
+		"Verifying the password in a worker");
 	auth_worker_call(request->pool, request->fields.user, str_c(str),
 			 passdb_mariadb_worker_reply, preq);
 }
@@ -244,6 +260,13 @@ passdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 					  preq->callback.lookup_credentials,
 					  request);
 		auth_request_unref(&request);
+		return;
+	}
+	if (result == PASSDB_RESULT_USER_UNKNOWN && module->dummy_hash != NULL) {
+		/* answer as late as for a wrong password */
+		preq->unknown_user = TRUE;
+		preq->hash = module->dummy_hash;
+		passdb_mariadb_verify_in_worker(preq);
 		return;
 	}
 	if (result != PASSDB_RESULT_OK ||
@@ -326,6 +349,12 @@ passdb_mariadb_verify_plain(struct auth_request *request, const char *password,
 	}
 
 	result = passdb_mariadb_lookup_blocking(request, &stored);
+	if (result == PASSDB_RESULT_USER_UNKNOWN &&
+	    passdb_mariadb_module(request)->dummy_hash != NULL) {
+		/* answer as late as for a wrong password */
+		(void)db_mariadb_password_verify(password,
+			passdb_mariadb_module(request)->dummy_hash, &error);
+	}
 	if (result != PASSDB_RESULT_OK ||
 	    !passdb_mariadb_want_verify(request, stored, &hash, &result)) {
 		callback(result, request);
@@ -376,6 +405,8 @@ static struct passdb_module *
 passdb_mariadb_preinit(pool_t pool, const char *args)
 {
 	struct mariadb_passdb_module *module;
+	const char *dummy, *error;
+	unsigned int cost;
 
 	module = p_new(pool, struct mariadb_passdb_module, 1);
 	module->db = db_mariadb_init(args);
@@ -383,6 +414,12 @@ passdb_mariadb_preinit(pool_t pool, const char *args)
 	module->module.default_cache_key = "%u";
 	module->module.default_pass_scheme = DB_MARIADB_PASSWORD_SCHEME;
 	module->module.blocking = db_mariadb_get_settings(module->db)->blocking;
+	cost = db_mariadb_get_settings(module->db)->unknown_user_cost;
+	if (cost > 0) {
+		if (db_mariadb_password_dummy_hash(cost, &dummy, &error) < 0)
+			i_fatal("mariadb: %s", error);
+		module->dummy_hash = p_strdup(pool, dummy);
+	}
 	return &module->module;
 }
 

@@ -275,6 +275,25 @@ static void test_password_generate(void)
 	test_end();
 }
 
+static void test_password_dummy_hash(void)
+{
+	const char *hash1, *hash2, *hash, *error = NULL;
+
+	test_begin("db_mariadb_password_dummy_hash()");
+	test_assert(db_mariadb_password_dummy_hash(4, &hash1, &error) == 0);
+	test_assert(db_mariadb_password_dummy_hash(4, &hash2, &error) == 0);
+	/* a valid hash of that cost, with its own random salt */
+	test_assert(db_mariadb_password_parse(hash1, &hash, &error) == 1);
+	test_assert(str_begins(hash1, "$2y$04$"));
+	test_assert(strcmp(hash1, hash2) != 0);
+	/* which no password matches */
+	test_assert(db_mariadb_password_verify("", hash1, &error) == 0);
+	test_assert(db_mariadb_password_verify("test1234", hash1, &error) == 0);
+	test_assert(db_mariadb_password_dummy_hash(3, &hash, &error) == -1);
+	test_assert(db_mariadb_password_dummy_hash(32, &hash, &error) == -1);
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
@@ -283,6 +302,7 @@ int main(void)
 		test_password_locked,
 		test_password_malformed,
 		test_password_length,
+		test_password_dummy_hash,
 		test_password_generate,
 		NULL
 	};

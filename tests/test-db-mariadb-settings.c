@@ -66,6 +66,8 @@ static const struct setting_key_test setting_keys[] = {
 	UINT(pool_size, "2", "8"),
 	UINT(queue_limit, "1000", "50"),
 
+	UINT(unknown_user_cost, "10", "12"),
+
 	BOOL(login_cache, "yes", "no", ""),
 	UINT(login_cache_size, "10000", "500"),
 	SECS(login_cache_ttl, "3600", "60"),
@@ -616,6 +618,10 @@ static void test_settings_whole_file(void)
 		{ "tls = yes\ntls_key = /k.pem", CERT_KEY },
 		{ "tls = yes\ntls_ca = /ca.pem\ntls_key = /k.pem", CERT_KEY },
 		{ "blocking = no\npool_size = 1", NULL },
+		{ "unknown_user_cost = 0", NULL },
+		{ "unknown_user_cost = 4", NULL },
+		{ "unknown_user_cost = 3", TEST_PATH ": unknown_user_cost: must "
+		  "be 0 (no dummy check) or a bcrypt cost of 4..31" },
 		{ "password =", NULL },
 		{ "user =", TEST_PATH ": user: must not be empty" },
 		{ "user = \"\"", TEST_PATH ": user: must not be empty" },
