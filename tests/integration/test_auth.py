@@ -83,7 +83,7 @@ class PassdbTest(unittest.TestCase):
         result, fields = auth(USERS[1], "test1235")
         self.assertEqual(result, "FAIL")
         self.assertFalse(is_tempfail(fields), fields)
-        self.assertIn("Password mismatch", S.dovecot.log())
+        S.dovecot.wait_for_log("Password mismatch")
 
     def test_unknown_user_fails_without_tempfail(self):
         result, fields = auth("nobody@nahida.net", PASSWORD)

@@ -237,5 +237,11 @@ class Dovecot:
         return [line for line in self.log().splitlines()
                 if any(w in line for w in words)]
 
+    def wait_for_log(self, text, count=1, timeout=10):
+        """Wait until text is in the log count times. Dovecot's log process
+        writes asynchronously: a line may come after the client's reply."""
+        return proc.wait_for(lambda: self.log().count(text) >= count, timeout,
+                             what="%d x %r in the log" % (count, text))
+
     def log_tail(self, lines=30):
         return "\n".join(self.log().splitlines()[-lines:])

@@ -1,0 +1,167 @@
+"""Hostile input: stored hashes that are not what they should be, odd
+passwords, the dummy check for unknown users, and the configuration
+file's permissions.
+
+Every case gets a clear result (a failed login, or a temporary failure
+with an error naming the user and the reason) and never a crash; no
+password and no hash reaches the log."""
+
+import os
+import subprocess
+import time
+import unittest
+
+from fixture import PASSWORD, SAMPLE_HASH, USERS, Servers
+from lib import proc
+from lib.authclient import AuthClient
+
+P72 = "p" * 72
+
+# a custom password query that can return NULL as the password
+MODULE_EXTRA = """\
+password_query = SELECT CONCAT(local, '@', domain) AS user, \\
+  NULLIF(password_hash, 'sql-null') AS password FROM users \\
+  WHERE domain = :domain AND local = :local
+"""
+
+S = None
+
+
+def cheap_hash(password):
+    r = subprocess.run(["doveadm", "pw", "-s", "BLF-CRYPT", "-r", "4", "-p", password],
+                       capture_output=True, text=True, check=True)
+    return r.stdout.strip()
+
+
+# local part -> stored password_hash, and what a login with PASSWORD gives:
+# "fail" (a failed login) or "temp" (temporary failure, logged as an error)
+STORED = {
+    "empty": ("", "fail"),
+    "star": ("*0", "fail"),
+    "bang": ("!" + SAMPLE_HASH, "fail"),
+    "sqlnull": ("sql-null", "fail"),
+    "truncated": (SAMPLE_HASH[:-5], "temp"),
+    "toolong": (SAMPLE_HASH + "xx", "temp"),
+    "x2x": ("$2x$" + SAMPLE_HASH[4:], "temp"),
+    "sha512": ("$6$saltsalt$Qm0nGgH7oB9oZkY8r3N6aT2Vx1Lw5P4cE7dJ0fS9uK2iR8hW3qA6zX1vB4nM7kL0jH3gF6dS9aP2oI5uY8tR1e", "temp"),
+    "otherscheme": ("{SHA512-CRYPT}$6$saltsalt$Qm0nGgH7oB9o", "temp"),
+    "badcost": ("$2y$99$" + SAMPLE_HASH[7:], "temp"),
+    "badchar": (SAMPLE_HASH[:-1] + "!", "temp"),
+}
+
+
+def setUpModule():
+    global S
+    S = Servers("hostile", module_extra=MODULE_EXTRA).start()
+    rows = ["('%s', 'nahida.net', '%s', 'hostile')" % (local, stored.replace("'", "''"))
+            for local, (stored, _) in STORED.items()]
+    rows.append("('long', 'nahida.net', '%s', 'long password')" % cheap_hash(P72))
+    S.db.sql("INSERT INTO users (local, domain, password_hash, display_name) VALUES %s;"
+             % ", ".join(rows), database="mail_server")
+    proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
+                  what="the first successful login")
+
+
+def tearDownModule():
+    S.stop()
+
+
+def auth(user, password):
+    c = AuthClient(S.dovecot.auth_client_socket)
+    try:
+        return c.plain(user, password)
+    finally:
+        c.close()
+
+
+def is_tempfail(fields):
+    return fields.get("code") == "temp_fail" or "temp" in fields
+
+
+class StoredHashTest(unittest.TestCase):
+    def test_each_stored_value_gets_a_clear_result(self):
+        for local, (stored, expected) in STORED.items():
+            with self.subTest(local=local):
+                result, fields = auth(local + "@nahida.net", PASSWORD)
+                self.assertEqual(result, "FAIL")
+                self.assertEqual("temp" if is_tempfail(fields) else "fail", expected)
+                if expected == "temp":
+                    proc.wait_for(lambda: any(
+                        "Stored password" in line for line in
+                        S.dovecot.log_lines("mariadb(%s@nahida.net" % local)),
+                        10, what="the error for %s" % local)
+        # and the module still works
+        self.assertEqual(auth(USERS[1], PASSWORD)[0], "OK")
+        self.assertEqual(S.dovecot.log_lines("Panic", "Fatal"), [])
+
+    def test_errors_never_quote_the_stored_value(self):
+        for local, (stored, expected) in STORED.items():
+            auth(local + "@nahida.net", PASSWORD)
+        log = S.dovecot.log()
+        for local, (stored, expected) in STORED.items():
+            if len(stored) > 8:
+                self.assertNotIn(stored[7:], log, local)
+
+
+class PasswordTest(unittest.TestCase):
+    def test_empty_password_fails(self):
+        result, fields = auth(USERS[0], "")
+        self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
+
+    def test_bcrypt_uses_the_first_72_octets(self):
+        """Documented behaviour: bcrypt ignores everything after octet 72."""
+        self.assertEqual(auth("long@nahida.net", P72)[0], "OK")
+        self.assertEqual(auth("long@nahida.net", P72 + "anything")[0], "OK")
+        self.assertEqual(auth("long@nahida.net", P72[:-1])[0], "FAIL")
+
+    def test_passwords_of_512_octets_and_more_never_match(self):
+        # libxcrypt refuses them: a plain failure, not an error
+        for n in (511, 512, 4000):
+            result, fields = auth("long@nahida.net", "p" * n)
+            expected = "OK" if n < 512 else "FAIL"
+            self.assertEqual((result, is_tempfail(fields)), (expected, False), n)
+
+    def test_a_1_mib_password_is_refused_and_auth_still_answers(self):
+        c = AuthClient(S.dovecot.auth_client_socket)
+        try:
+            try:
+                result, _ = c.plain(USERS[0], "x" * (1024 * 1024))
+            except (OSError, ConnectionError):
+                result = "closed"
+        finally:
+            c.close()
+        # Dovecot's auth protocol has a line limit: the connection is
+        # dropped (or the login fails), never accepted
+        self.assertIn(result, ("closed", "FAIL", ""))
+        self.assertEqual(auth(USERS[0], PASSWORD)[0], "OK")
+
+
+class UnknownUserTest(unittest.TestCase):
+    def test_unknown_users_are_checked_against_a_dummy_hash(self):
+        before = len(S.dovecot.log_lines("Verifying a dummy hash"))
+        for login in ("nobody@nahida.net", "not-an-address", "a@b@c"):
+            result, fields = auth(login, PASSWORD)
+            self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
+        S.dovecot.wait_for_log("Verifying a dummy hash", before + 3)
+
+
+class ZzConfigFileTest(unittest.TestCase):
+    def test_world_readable_config_file_is_warned_about(self):
+        os.chmod(S.dovecot.module_config, 0o644)
+        try:
+            S.dovecot.reload()
+            # the new auth process starts with the first request
+
+            def warned():
+                auth(USERS[0], PASSWORD)
+                return S.dovecot.log_lines("is readable by every user")
+            proc.wait_for(warned, 30, interval=0.5, what="the warning after a reload")
+        finally:
+            os.chmod(S.dovecot.module_config, 0o600)
+        time.sleep(0.5)
+        proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
+                      interval=0.5, what="logins after the reload")
+        log = S.dovecot.log()
+        self.assertNotIn(PASSWORD, log)
+        self.assertNotIn(SAMPLE_HASH[7:], log)
+        self.assertNotIn(S.db_password, log)
