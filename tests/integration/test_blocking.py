@@ -1,0 +1,78 @@
+"""blocking = yes: Dovecot's classic model, lookups and bcrypt in
+auth-workers with blocking calls. The same answers as the default mode."""
+
+import unittest
+
+from fixture import PASSWORD, USERS, Servers
+from lib import proc
+from lib.authclient import AuthClient, MasterClient
+
+S = None
+
+
+def setUpModule():
+    global S
+    S = Servers("blocking", module_extra="blocking = yes\n").start()
+    proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
+                  what="the first successful login")
+
+
+def tearDownModule():
+    S.stop()
+
+
+def auth(user, password):
+    c = AuthClient(S.dovecot.auth_client_socket)
+    try:
+        return c.plain(user, password)
+    finally:
+        c.close()
+
+
+def is_tempfail(fields):
+    return fields.get("code") == "temp_fail" or "temp" in fields
+
+
+class BlockingTest(unittest.TestCase):
+    def test_lookups_run_in_workers(self):
+        self.assertEqual(auth(USERS[1], PASSWORD)[0], "OK")
+        S.dovecot.wait_for_log("Handling PASSV request")
+        self.assertEqual(S.dovecot.log_lines("Verifying the password in a worker"), [])
+
+    def test_answers(self):
+        cases = [
+            (USERS[0], PASSWORD, "OK", False),
+            ("DeepWood@NAHIDA.net", PASSWORD, "OK", False),
+            (USERS[0], "wrong", "FAIL", False),
+            ("nobody@nahida.net", PASSWORD, "FAIL", False),
+            ("x' OR '1'='1@nahida.net", PASSWORD, "FAIL", False),
+            ("a" * 300 + "@nahida.net", PASSWORD, "FAIL", False),
+        ]
+        for user, password, result, temp in cases:
+            with self.subTest(user=user[:40]):
+                r, fields = auth(user, password)
+                self.assertEqual((r, is_tempfail(fields)), (result, temp), fields)
+
+    def test_userdb_and_iteration(self):
+        m = MasterClient(S.dovecot.auth_userdb_socket)
+        try:
+            result, fields = m.user(USERS[1])
+        finally:
+            m.close()
+        self.assertEqual(result, "USER")
+        self.assertTrue(fields["home"].endswith("/nahida.net/deepwood"))
+        r = S.dovecot.doveadm("user", "*")
+        self.assertEqual(sorted(r.stdout.split()), sorted(USERS))
+
+    def test_zz_database_down_is_a_temporary_failure_and_heals(self):
+        S.db.stop()
+        try:
+            result, fields = auth(USERS[0], PASSWORD)
+            self.assertEqual(result, "FAIL")
+            self.assertTrue(is_tempfail(fields), fields)
+            result, fields = auth("nobody@nahida.net", PASSWORD)
+            self.assertTrue(is_tempfail(fields), fields)
+        finally:
+            S.db.start()
+        proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
+                      interval=0.5, what="logins to work again")
