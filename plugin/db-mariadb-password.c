@@ -126,6 +126,34 @@ int db_mariadb_password_verify(const char *plaintext, const char *stored,
 	return ret;
 }
 
+int db_mariadb_password_self_test(const char **error_r)
+{
+	/* from crypt_blowfish's test suite (Openwall) */
+	static const struct {
+		const char *password, *hash;
+		int result;
+	} vectors[] = {
+		{ "U*U", "$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", 1 },
+		{ "U*U", "$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", 1 },
+		{ "U*U", "$2b$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", 1 },
+		{ "U*V", "$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW", 0 },
+	};
+	const char *error = "wrong result";
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(vectors); i++) {
+		if (db_mariadb_password_verify(vectors[i].password,
+					       vectors[i].hash, &error) !=
+		    vectors[i].result) {
+			*error_r = t_strdup_printf(
+				"libxcrypt fails bcrypt test vector %u (%s)",
+				i + 1, error);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int db_mariadb_password_dummy_hash(unsigned int cost, const char **hash_r,
 				   const char **error_r)
 {

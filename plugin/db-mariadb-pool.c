@@ -564,6 +564,16 @@ void db_mariadb_pool_init(struct db_mariadb *db)
 	}
 }
 
+void db_mariadb_pool_close_idle(struct db_mariadb *db)
+{
+	unsigned int i;
+
+	for (i = 0; i < db->set->pool_size; i++) {
+		if (db->conns[i].state == DB_MARIADB_CONN_IDLE)
+			db_mariadb_conn_close(&db->conns[i]);
+	}
+}
+
 void db_mariadb_pool_deinit(struct db_mariadb *db)
 {
 	struct db_mariadb_request *req;

@@ -42,6 +42,8 @@ struct db_mariadb {
 	struct timeval backoff_until;
 	unsigned int backoff_msecs;
 	char *last_connect_error;
+
+	bool self_check_started;
 };
 
 /* Errors after which a connection cannot be used again. */
@@ -80,6 +82,8 @@ int db_mariadb_stmt_read_row(MYSQL_STMT *st, pool_t pool,
 			     unsigned int *errno_r, const char **error_r);
 
 void db_mariadb_pool_init(struct db_mariadb *db);
+/* Close the connections that are not busy. */
+void db_mariadb_pool_close_idle(struct db_mariadb *db);
 /* Fail every request still queued or running, close the connections. */
 void db_mariadb_pool_deinit(struct db_mariadb *db);
 

@@ -29,6 +29,7 @@
 #include "safe-memset.h"
 #include "str.h"
 #include "time-util.h"
+#include "db-mariadb-password.h"
 #include "db-mariadb-query.h"
 #include "db-mariadb-user.h"
 #include "db-mariadb-private.h"
@@ -597,6 +598,134 @@ int db_mariadb_iter_deinit(struct db_mariadb_iter **_iter,
 	return ret;
 }
 
+/* The account's privileges other than reading, one row (NULL if none).
+   information_schema shows a user its own grants. */
+#define DB_MARIADB_PRIVILEGES_QUERY \
+	"SELECT GROUP_CONCAT(DISTINCT privilege_type ORDER BY privilege_type " \
+	"SEPARATOR ', ') AS privileges FROM (" \
+	"SELECT privilege_type FROM information_schema.user_privileges " \
+	"UNION ALL SELECT privilege_type FROM information_schema.schema_privileges " \
+	"UNION ALL SELECT privilege_type FROM information_schema.table_privileges " \
+	"UNION ALL SELECT privilege_type FROM information_schema.column_privileges" \
+	") AS p WHERE privilege_type NOT IN ('SELECT', 'USAGE', 'SHOW VIEW')"
+
+struct db_mariadb_self_check {
+	struct db_mariadb *db;
+	pool_t pool;
+	unsigned int pending;
+	bool failed;
+};
+
+struct db_mariadb_self_check_query {
+	struct db_mariadb_self_check *check;
+	const char *name;
+};
+
+static void db_mariadb_self_check_done(struct db_mariadb_self_check *check)
+{
+	struct db_mariadb *db = check->db;
+
+	if (--check->pending > 0)
+		return;
+	if (!check->failed) {
+		e_info(db->event, "Self-check passed: bcrypt works, the "
+		       "database answers and the queries run");
+	}
+	/* blocking = yes: the workers have their own connections */
+	if (db->set->blocking)
+		db_mariadb_pool_close_idle(db);
+	pool_unref(&check->pool);
+}
+
+static void
+db_mariadb_self_check_privileges(int ret, const struct db_mariadb_row *row,
+				 const char *error,
+				 struct db_mariadb_self_check *check)
+{
+	struct db_mariadb *db = check->db;
+
+	if (ret < 0) {
+		e_error(db->event, "Self-check: the database can't be used: %s",
+			error);
+		check->failed = TRUE;
+	} else if (ret > 0 && row->count > 0 && row->fields[0].value != NULL) {
+		e_warning(db->event, "Self-check: the database account %s can "
+			  "change data (%s): it needs SELECT only, see "
+			  "sql/03-grants.sql", db->set->user,
+			  row->fields[0].value);
+	}
+	db_mariadb_self_check_done(check);
+}
+
+static void
+db_mariadb_self_check_query(int ret,
+			    const struct db_mariadb_row *row ATTR_UNUSED,
+			    const char *error,
+			    struct db_mariadb_self_check_query *query)
+{
+	struct db_mariadb_self_check *check = query->check;
+
+	if (ret < 0) {
+		e_error(check->db->event, "Self-check: %s fails: %s",
+			query->name, error);
+		check->failed = TRUE;
+	}
+	db_mariadb_self_check_done(check);
+}
+
+static void
+db_mariadb_self_check_run(struct db_mariadb_self_check *check,
+			  const char *name, const struct db_mariadb_query *query,
+			  const struct db_mariadb_user *user)
+{
+	struct db_mariadb_self_check_query *ctx;
+
+	ctx = p_new(check->pool, struct db_mariadb_self_check_query, 1);
+	ctx->check = check;
+	ctx->name = name;
+	check->pending++;
+	db_mariadb_lookup_async(check->db, query, user, check->pool,
+				db_mariadb_self_check_query, ctx);
+}
+
+void db_mariadb_self_check(struct db_mariadb *db)
+{
+	struct db_mariadb_self_check *check;
+	struct db_mariadb_query *privileges;
+	struct db_mariadb_user user;
+	const char *error;
+	pool_t pool;
+
+	if (db->self_check_started)
+		return;
+	db->self_check_started = TRUE;
+
+	pool = pool_alloconly_create("db_mariadb_self_check", 2048);
+	check = p_new(pool, struct db_mariadb_self_check, 1);
+	check->db = db;
+	check->pool = pool;
+	if (!db_mariadb_query_parse(pool, DB_MARIADB_PRIVILEGES_QUERY,
+				    &privileges, &error))
+		i_panic("mariadb: self-check query: %s", error);
+
+	/* an address no domain can have (RFC 2606) */
+	i_zero(&user);
+	user.local = "self-check";
+	user.domain = "self-check.invalid";
+	user.address = "self-check@self-check.invalid";
+
+	/* one more than the checks, so that none finishes the whole */
+	check->pending = 1;
+	check->pending++;
+	db_mariadb_lookup_async(db, privileges, &user, pool,
+				db_mariadb_self_check_privileges, check);
+	db_mariadb_self_check_run(check, "password_query",
+				  db->set->parsed_password_query, &user);
+	db_mariadb_self_check_run(check, "user_query",
+				  db->set->parsed_user_query, &user);
+	db_mariadb_self_check_done(check);
+}
+
 struct db_mariadb *db_mariadb_init(const char *config_path)
 {
 	struct db_mariadb *db;
@@ -626,6 +755,8 @@ struct db_mariadb *db_mariadb_init(const char *config_path)
 		i_fatal("mariadb: %s", error);
 	if (warning != NULL && !worker)
 		e_warning(db->event, "%s", warning);
+	if (db_mariadb_password_self_test(&error) < 0)
+		i_fatal("mariadb: %s", error);
 	i_array_init(&db->stmts, 4);
 	db_mariadb_pool_init(db);
 	DLLIST_PREPEND(&db_mariadb_list, db);

@@ -63,6 +63,12 @@ void db_mariadb_lookup_async(struct db_mariadb *db,
 			typeof(context))), \
 		(db_mariadb_lookup_callback_t *)callback, context)
 
+/* In the auth master, once per database, without waiting: check that the
+   database answers and the configured queries run, and warn when the
+   account could change data (it needs SELECT only). The results are
+   logged. With blocking = yes the connection is closed afterwards. */
+void db_mariadb_self_check(struct db_mariadb *db);
+
 /* Find a field by name, NULL if the row has none. */
 const struct db_mariadb_field *
 db_mariadb_row_find(const struct db_mariadb_row *row, const char *name);

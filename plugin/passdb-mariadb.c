@@ -434,6 +434,8 @@ static void passdb_mariadb_init(struct passdb_module *_module)
 		module->login_cache = db_mariadb_login_cache_init(
 			set->login_cache_size, set->login_cache_ttl_secs);
 	}
+	if (!worker)
+		db_mariadb_self_check(module->db);
 }
 
 static void passdb_mariadb_deinit(struct passdb_module *_module)

@@ -208,6 +208,15 @@ userdb_mariadb_preinit(pool_t pool, const char *args)
 	return &module->module;
 }
 
+static void userdb_mariadb_init(struct userdb_module *_module)
+{
+	struct mariadb_userdb_module *module =
+		(struct mariadb_userdb_module *)_module;
+
+	if (!worker)
+		db_mariadb_self_check(module->db);
+}
+
 static void userdb_mariadb_deinit(struct userdb_module *_module)
 {
 	struct mariadb_userdb_module *module =
@@ -220,6 +229,7 @@ struct userdb_module_interface userdb_mariadb = {
 	.name = "mariadb",
 
 	.preinit = userdb_mariadb_preinit,
+	.init = userdb_mariadb_init,
 	.deinit = userdb_mariadb_deinit,
 
 	.lookup = userdb_mariadb_lookup,

@@ -294,6 +294,15 @@ static void test_password_dummy_hash(void)
 	test_end();
 }
 
+static void test_password_self_test(void)
+{
+	const char *error = NULL;
+
+	test_begin("db_mariadb_password_self_test()");
+	test_assert(db_mariadb_password_self_test(&error) == 0);
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
@@ -303,6 +312,7 @@ int main(void)
 		test_password_malformed,
 		test_password_length,
 		test_password_dummy_hash,
+		test_password_self_test,
 		test_password_generate,
 		NULL
 	};

@@ -255,6 +255,10 @@ class ZyOutageTest(unittest.TestCase):
 class ZzLogTest(unittest.TestCase):
     """Last: the log of everything above (auth_debug = yes)."""
 
+    def test_self_check_passed_without_warnings(self):
+        S.dovecot.wait_for_log("Self-check passed")
+        self.assertEqual(S.dovecot.log_lines("Self-check:"), [])
+
     def test_log_has_no_password_or_hash(self):
         log = S.dovecot.log()
         self.assertIn("mariadb", log)

@@ -145,6 +145,20 @@ class UnknownUserTest(unittest.TestCase):
         S.dovecot.wait_for_log("Verifying a dummy hash", before + 3)
 
 
+class ZyWritePrivilegeTest(unittest.TestCase):
+    def test_self_check_warns_when_the_account_can_write(self):
+        S.db.sql("GRANT UPDATE ON mail_server.users TO 'mail_user'@'127.0.0.1';")
+        try:
+            S.dovecot.reload()
+
+            def warned():
+                auth(USERS[0], PASSWORD)
+                return S.dovecot.log_lines("can change data (UPDATE)")
+            proc.wait_for(warned, 30, interval=0.5, what="the self-check's warning")
+        finally:
+            S.db.sql("REVOKE UPDATE ON mail_server.users FROM 'mail_user'@'127.0.0.1';")
+
+
 class ZzConfigFileTest(unittest.TestCase):
     def test_world_readable_config_file_is_warned_about(self):
         os.chmod(S.dovecot.module_config, 0o644)
