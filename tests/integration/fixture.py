@@ -17,8 +17,10 @@ sys.path.insert(0, os.path.join(TOP, "tests"))
 from lib import proc  # noqa: E402
 from lib.dovecot import Dovecot  # noqa: E402
 from lib.mariadb import MariaDB  # noqa: E402
+from lib.postfix import Postfix  # noqa: E402
 
 SQL_DIR = os.path.join(TOP, "sql")
+POSTFIX_MAP_DIR = os.path.join(SQL_DIR, "postfix")
 MODULE_SO = os.environ.get(
     "MODULE_SO", os.path.join(TOP, "plugin", ".libs", "libauthdb_mariadb.so"))
 
@@ -29,18 +31,35 @@ SAMPLE_HASH = "$2y$10$T03RmF8PZVdEGvqMBA7JDe7kleiWmA8Acpoz7iUm7N44P1yiS5tnG"
 
 
 class Servers:
+    """MariaDB with sql/ loaded and Dovecot with the module; with
+    postfix=True also a Postfix (lib/postfix.py) that asks Dovecot about
+    SMTP AUTH, reads its maps from the MariaDB and delivers through
+    Dovecot's LMTP (self.postfix, otherwise None)."""
+
     def __init__(self, name, module_extra="", dovecot_extra="", auth_listeners="",
-                 protocols="imap lmtp"):
+                 protocols="imap lmtp", postfix=False):
         self.dir = tempfile.mkdtemp(prefix="mariadb-auth-%s-" % name)
         os.chmod(self.dir, 0o755)
         self.db_password = secrets.token_hex(12)
         self.db = MariaDB(os.path.join(self.dir, "mariadb"), proc.free_port())
+        dovecot_dir = os.path.join(self.dir, "dovecot")
+        self.postfix = None
+        lmtp_listeners = ""
+        if postfix:
+            self.postfix = Postfix(
+                os.path.join(self.dir, "postfix"), POSTFIX_MAP_DIR,
+                db_hosts="inet:127.0.0.1:%d" % self.db.port,
+                db_password=self.db_password,
+                cert=os.path.join(dovecot_dir, "cert.pem"),
+                key=os.path.join(dovecot_dir, "key.pem"))
+            auth_listeners += self.postfix.dovecot_auth_listener()
+            lmtp_listeners = self.postfix.dovecot_lmtp_listener()
         self.dovecot = Dovecot(
-            os.path.join(self.dir, "dovecot"), MODULE_SO,
+            dovecot_dir, MODULE_SO,
             db_hosts="127.0.0.1:%d" % self.db.port,
             db_password=self.db_password, module_extra=module_extra,
             dovecot_extra=dovecot_extra, auth_listeners=auth_listeners,
-            protocols=protocols)
+            lmtp_listeners=lmtp_listeners, protocols=protocols)
         self.stopped = False
         atexit.register(self.stop)
 
@@ -48,7 +67,13 @@ class Servers:
         try:
             self.db.start()
             self.db.load_schema(SQL_DIR, self.db_password)
+            if self.postfix:
+                # Dovecot puts its sockets for Postfix into Postfix's
+                # private/, and Postfix reads Dovecot's certificate
+                self.postfix.prepare()
             self.dovecot.start()
+            if self.postfix:
+                self.postfix.start()
         except BaseException:
             self.stop()
             raise
@@ -58,7 +83,9 @@ class Servers:
         if self.stopped:
             return
         self.stopped = True
-        for server in (self.dovecot, self.db):
+        for server in (self.postfix, self.dovecot, self.db):
+            if server is None:
+                continue
             try:
                 server.stop()
             except Exception as e:  # keep cleaning up
