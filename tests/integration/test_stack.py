@@ -1,0 +1,237 @@
+"""tests/local-stack, the README's first command: up, use, down, up again.
+
+Runs the command as a user would, in a temporary directory and on a free
+port base, so that it never meets a stack the user runs on the defaults.
+A mail client's view of the result: IMAP login and SMTP submission with the
+sample users, a message that arrives and is still there after down and up.
+Nothing under /etc may change."""
+
+import atexit
+import hashlib
+import imaplib
+import os
+import random
+import shutil
+import smtplib
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import unittest
+import uuid
+
+from fixture import PASSWORD, TOP
+from lib import proc
+
+STACK = os.path.join(TOP, "tests", "local-stack")
+DEEPWOOD = "deepwood@nahida.net"
+DREAMS = "1000dreams@nahida.net"
+OFFSETS = {"smtp": 25, "imap": 143, "submission": 587, "mariadb": 3306}
+# what the stack could touch by mistake
+WATCHED = ("/etc/postfix", "/etc/dovecot", "/etc/mysql", "/etc/aliases",
+           "/etc/passwd", "/etc/group")
+
+DIR = None
+PORTS = None
+ETC_BEFORE = None
+TOKEN = uuid.uuid4().hex
+
+
+def free_port_base():
+    for _ in range(100):
+        base = random.randrange(20000, 60000)
+        if all(port_free(base + offset) for offset in OFFSETS.values()):
+            return base
+    raise RuntimeError("no free port base found")
+
+
+def port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def snapshot(paths):
+    """path -> (mode, uid, gid, sha256 or link target) for every file below
+    paths."""
+    out = {}
+    for top in paths:
+        for root, dirs, files in os.walk(top) if os.path.isdir(top) else [("", [], [top])]:
+            for name in dirs + files:
+                path = os.path.join(root, name)
+                st = os.lstat(path)
+                if os.path.islink(path):
+                    content = os.readlink(path)
+                elif os.path.isfile(path):
+                    with open(path, "rb") as f:
+                        content = hashlib.sha256(f.read()).hexdigest()
+                else:
+                    content = None
+                out[path] = (st.st_mode, st.st_uid, st.st_gid, content)
+    return out
+
+
+def stack(command, *args, timeout=300):
+    return subprocess.run([sys.executable, STACK, command, "--dir", DIR, *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def cleanup():
+    if DIR is None:
+        return
+    try:
+        stack("down")
+    except Exception as e:  # keep cleaning up
+        print("cleanup: %s" % e, file=sys.stderr)
+    if os.environ.get("KEEP_TEST_DIRS"):
+        print("kept %s" % DIR, file=sys.stderr)
+    else:
+        shutil.rmtree(DIR, ignore_errors=True)
+
+
+def setUpModule():
+    global DIR, PORTS, ETC_BEFORE
+    ETC_BEFORE = snapshot(WATCHED)
+    DIR = tempfile.mkdtemp(prefix="mariadb-auth-stack-")
+    atexit.register(cleanup)
+    base = free_port_base()
+    PORTS = {name: base + offset for name, offset in OFFSETS.items()}
+    PORTS["base"] = base
+
+
+def tearDownModule():
+    cleanup()
+    atexit.unregister(cleanup)
+
+
+def tls_context():
+    return ssl.create_default_context(cafile=os.path.join(DIR, "dovecot", "cert.pem"))
+
+
+class IMAP4(imaplib.IMAP4):
+    """From 127.0.0.2, as a client on another host (see test_auth.py)."""
+
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout,
+                                        source_address=("127.0.0.2", 0))
+
+
+def imap_subjects(user):
+    c = IMAP4("127.0.0.1", PORTS["imap"], timeout=30)
+    try:
+        c.starttls(ssl_context=tls_context())
+        c.login(user, PASSWORD)
+        c.select("INBOX", readonly=True)
+        typ, data = c.search(None, "ALL")
+        subjects = []
+        for num in data[0].split():
+            typ, parts = c.fetch(num, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            subjects.append(parts[0][1].decode())
+        return subjects
+    finally:
+        c.logout()
+
+
+def has_token(user):
+    return any(TOKEN in s for s in imap_subjects(user))
+
+
+def pids():
+    """The PIDs in the servers' PID files."""
+    files = {"mariadb": "mariadb/mysqld.pid", "dovecot": "dovecot/run/master.pid",
+             "postfix": "postfix/spool/pid/master.pid"}
+    return {name: proc.read_pid(os.path.join(DIR, path)) for name, path in files.items()}
+
+
+class StackTest(unittest.TestCase):
+    """The steps run in the order of their names, each on the state the
+    previous one left."""
+
+    def assertUp(self, r):
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        for name in ("imap", "submission", "smtp", "mariadb"):
+            self.assertIn("127.0.0.1:%d" % PORTS[name], r.stdout)
+        for log in ("postfix/postfix.log", "dovecot/dovecot.log", "mariadb/mysqld.log"):
+            path = os.path.join(DIR, log)
+            self.assertIn(path, r.stdout)
+            self.assertTrue(os.path.exists(path), path)
+        self.assertIn("swaks --server 127.0.0.1:%d --tls" % PORTS["submission"], r.stdout)
+        for name, pid in pids().items():
+            self.assertTrue(pid and proc.pid_alive(pid), name)
+
+    def assertAllDown(self):
+        for name, pid in pids().items():
+            self.assertFalse(pid and proc.pid_alive(pid), "%s still runs" % name)
+        for name in ("imap", "submission", "smtp", "mariadb"):
+            self.assertTrue(port_free(PORTS[name]), "port %d still in use" % PORTS[name])
+
+    def test_1_up_starts_every_server_and_says_how_to_use_it(self):
+        r = stack("up", "--port-base", str(PORTS["base"]))
+        self.assertUp(r)
+        r = stack("status")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.count(" running "), 3, r.stdout)
+
+    def test_2_a_mail_client_logs_in_submits_and_reads(self):
+        self.assertEqual(imap_subjects(DEEPWOOD), [])  # logs in, empty INBOX
+        s = smtplib.SMTP("127.0.0.1", PORTS["submission"], timeout=30)
+        try:
+            s.starttls(context=tls_context())
+            s.login(DEEPWOOD, PASSWORD)
+            s.sendmail("alias@nahida.net", [DREAMS],
+                       "From: alias@nahida.net\r\nTo: %s\r\nSubject: stack %s\r\n\r\nhello\r\n"
+                       % (DREAMS, TOKEN))
+        finally:
+            s.quit()
+        proc.wait_for(lambda: has_token(DREAMS), 30, interval=0.2,
+                      what="the message in 1000dreams' INBOX")
+        with self.assertRaises(smtplib.SMTPAuthenticationError):
+            s = smtplib.SMTP("127.0.0.1", PORTS["submission"], timeout=30)
+            try:
+                s.starttls(context=tls_context())
+                s.login(DEEPWOOD, "wrong")
+            finally:
+                s.quit()
+
+    def test_3_up_again_changes_nothing(self):
+        before = pids()
+        r = stack("up")
+        self.assertUp(r)
+        self.assertEqual(pids(), before)
+        self.assertTrue(has_token(DREAMS))
+
+    def test_4_down_stops_everything_and_keeps_the_data(self):
+        r = stack("down")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertAllDown()
+        r = stack("status")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.count(" stopped "), 3, r.stdout)
+        self.assertTrue(os.path.isdir(os.path.join(DIR, "mariadb", "data")))
+        r = stack("down")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def test_5_up_refuses_a_port_in_use_and_starts_nothing(self):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+            busy.bind(("127.0.0.1", PORTS["submission"]))
+            busy.listen()
+            r = stack("up")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("port %d" % PORTS["submission"], r.stderr)
+        self.assertAllDown()
+
+    def test_6_up_again_continues_with_the_same_data(self):
+        r = stack("up")
+        self.assertUp(r)
+        self.assertTrue(has_token(DREAMS))
+        r = stack("down")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertAllDown()
+
+    def test_7_nothing_under_etc_changed(self):
+        self.assertEqual(snapshot(WATCHED), ETC_BEFORE)
