@@ -6,11 +6,11 @@
    become userdb fields ("user" gives the canonical address); the templates
    home, mail, uid and gid from the configuration file fill in what the
    query did not return, with %-variables expanded for the canonical user.
-   Iteration (doveadm user '*', doveadm -A) streams the iterate query over
-   a connection of its own. Lookups run in the auth master without blocking
-   (blocking = no) or in auth-workers (blocking = yes), like the passdb's;
-   with blocking = no the iteration runs in the master too and waits for
-   the database (see doc/configuration.md). */
+   Lookups run in the auth master without blocking (blocking = no) or in
+   auth-workers (blocking = yes), like the passdb's. Iteration (doveadm
+   user '*', doveadm -A) always runs in an auth-worker, whatever the
+   userdb's blocking flag (Dovecot 2.3's master sends LIST to a worker),
+   and streams the iterate query over a connection of its own. */
 
 #include "auth-common.h"
 #include "userdb.h"

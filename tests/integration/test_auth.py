@@ -159,6 +159,8 @@ class UserdbTest(unittest.TestCase):
         r = S.dovecot.doveadm("user", "*")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(sorted(r.stdout.split()), sorted(USERS))
+        # Dovecot 2.3 always hands iteration to an auth-worker
+        S.dovecot.wait_for_log("Handling LIST request")
 
 
 class ImapTest(unittest.TestCase):
@@ -236,6 +238,9 @@ class ZyOutageTest(unittest.TestCase):
             self.assertEqual(userdb(USERS[0])[0], "FAIL")
             r = S.dovecot.doveadm("user", USERS[0])
             self.assertEqual(r.returncode, 75, r.stdout + r.stderr)  # EX_TEMPFAIL
+            r = S.dovecot.doveadm("user", "*")
+            self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertEqual(r.stdout.split(), [])
             c = imap()
             try:
                 c.starttls(ssl_context=tls_context())

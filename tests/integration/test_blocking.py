@@ -63,6 +63,7 @@ class BlockingTest(unittest.TestCase):
         self.assertTrue(fields["home"].endswith("/nahida.net/deepwood"))
         r = S.dovecot.doveadm("user", "*")
         self.assertEqual(sorted(r.stdout.split()), sorted(USERS))
+        S.dovecot.wait_for_log("Handling LIST request")
 
     def test_zz_database_down_is_a_temporary_failure_and_heals(self):
         S.db.stop()
