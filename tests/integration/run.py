@@ -26,6 +26,15 @@ def main():
         suite.addTests(loader.discover(HERE, pattern=pattern, top_level_dir=HERE))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    sanitizer_dir = os.environ.get("SANITIZER_LOG_DIR")
+    if sanitizer_dir:
+        # a report of ASan or UBSan from any Dovecot process is a failure
+        reports = sorted(os.listdir(sanitizer_dir))
+        for name in reports:
+            with open(os.path.join(sanitizer_dir, name), errors="replace") as f:
+                print("sanitizer report %s:\n%s" % (name, f.read()))
+        print("sanitizer reports: %d" % len(reports))
+        failed += 1 if reports else 0
     skipped = len(result.skipped)
     # a failed setUpModule is an error without a test run
     passed = max(result.testsRun - failed - skipped, 0)

@@ -123,6 +123,18 @@ service anvil {{
 {extra}"""
 
 
+# Dovecot's own binaries aren't instrumented: no leak checking (LSan would
+# report Dovecot's allocations), but every memory or undefined-behaviour
+# error in the module aborts its process and leaves a report.
+SANITIZER_TEMPLATE = """
+# ASan reserves terabytes of address space for its shadow memory
+default_vsz_limit = 0
+import_environment = TZ LD_PRELOAD={libasan} \
+  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path={dir}/asan \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path={dir}/ubsan
+"""
+
+
 class Dovecot:
     def __init__(self, basedir, module_so, db_hosts, db_password,
                  imap_port=None, uid=8, gid=8, protocols="imap lmtp",
@@ -145,6 +157,14 @@ class Dovecot:
         # extra unix_listener blocks in service lmtp (e.g. for Postfix)
         self.lmtp_listeners = lmtp_listeners
         self.instance = instance or "test-%d" % self.imap_port
+        # SANITIZER_LOG_DIR: the module was built with ASan+UBSan; preload
+        # their runtime into Dovecot's processes and write reports there
+        sanitizer_dir = os.environ.get("SANITIZER_LOG_DIR")
+        if sanitizer_dir:
+            self.dovecot_extra += SANITIZER_TEMPLATE.format(
+                libasan=os.environ.get("SANITIZER_PRELOAD",
+                                       "/usr/lib/x86_64-linux-gnu/libasan.so.8"),
+                dir=sanitizer_dir)
         self.config = os.path.join(self.dir, "dovecot.conf")
         self.module_config = os.path.join(self.dir, "dovecot-mariadb.conf.ext")
         self.run_dir = os.path.join(self.dir, "run")
