@@ -11,12 +11,11 @@ flight fails them cleanly; the master holds at most pool_size connections."""
 import os
 import random
 import signal
-import subprocess
 import threading
 import time
 import unittest
 
-from fixture import PASSWORD, USERS, Servers
+from fixture import Servers, auth, cheap_hash, is_tempfail, wait_for_first_login
 from lib import proc
 from lib.authclient import AuthClient, MasterClient
 
@@ -50,30 +49,17 @@ def setUpModule():
     rows.append("('sleepy', 'nahida.net', '%s', 'hangs')" % cheap_hash("pw"))
     S.db.sql("INSERT INTO users (local, domain, password_hash, display_name) VALUES %s;"
              % ", ".join(rows), database="mail_server")
-    proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
-                  what="the first successful login")
+    wait_for_first_login(S)
 
 
 def tearDownModule():
     S.stop()
 
 
-def cheap_hash(password):
-    r = subprocess.run(["doveadm", "pw", "-s", "BLF-CRYPT", "-r", "4", "-p", password],
-                       capture_output=True, text=True, check=True)
-    return r.stdout.strip()
 
 
-def auth(user, password):
-    c = AuthClient(S.dovecot.auth_client_socket)
-    try:
-        return c.plain(user, password)
-    finally:
-        c.close()
 
 
-def is_tempfail(fields):
-    return fields.get("code") == "temp_fail" or "temp" in fields
 
 
 def mixed_load(requests_per_thread, threads, allow_tempfail=False, during=None):
@@ -162,24 +148,24 @@ class LoadTest(unittest.TestCase):
 class CacheTest(unittest.TestCase):
     def test_changed_password_is_refused_at_the_next_login(self):
         user, local = "user7@nahida.net", "user7"
-        self.assertEqual(auth(user, "pw-7")[0], "OK")
+        self.assertEqual(auth(S, user, "pw-7")[0], "OK")
         hits = S.dovecot.log().count("Verified-login cache hit")
-        self.assertEqual(auth(user, "pw-7")[0], "OK")
+        self.assertEqual(auth(S, user, "pw-7")[0], "OK")
         S.dovecot.wait_for_log("Verified-login cache hit", hits + 1)
         S.db.sql("UPDATE users SET password_hash = '%s' WHERE domain = 'nahida.net' "
                  "AND local = '%s';" % (cheap_hash("changed"), local), database="mail_server")
         try:
-            result, fields = auth(user, "pw-7")
+            result, fields = auth(S, user, "pw-7")
             self.assertEqual(result, "FAIL")
             self.assertFalse(is_tempfail(fields))
-            self.assertEqual(auth(user, "changed")[0], "OK")
+            self.assertEqual(auth(S, user, "changed")[0], "OK")
         finally:
             S.db.sql("UPDATE users SET password_hash = '%s' WHERE domain = 'nahida.net' "
                      "AND local = '%s';" % (cheap_hash("pw-7"), local), database="mail_server")
 
     def test_wrong_password_is_not_served_from_the_cache(self):
-        self.assertEqual(auth("user8@nahida.net", "pw-8")[0], "OK")
-        result, fields = auth("user8@nahida.net", "pw-9")
+        self.assertEqual(auth(S, "user8@nahida.net", "pw-8")[0], "OK")
+        result, fields = auth(S, "user8@nahida.net", "pw-9")
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
 
 
@@ -198,7 +184,7 @@ class FaultTest(unittest.TestCase):
                                    allow_tempfail=True, during=kill_workers)
         self.assertEqual(wrong, [])
         self.assertGreater(counts["ok"], 0)
-        proc.wait_for(lambda: auth("user3@nahida.net", "pw-3")[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S, "user3@nahida.net", "pw-3")[0] == "OK", 30,
                       interval=0.5, what="logins to work again")
 
     def test_mariadb_restart_under_load_gives_no_wrong_answer(self):
@@ -210,26 +196,26 @@ class FaultTest(unittest.TestCase):
         wrong, counts = mixed_load(requests_per_thread=150, threads=6,
                                    allow_tempfail=True, during=restart)
         self.assertEqual(wrong, [])
-        proc.wait_for(lambda: auth("user4@nahida.net", "pw-4")[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S, "user4@nahida.net", "pw-4")[0] == "OK", 30,
                       interval=0.5, what="logins to work again")
 
     def test_hung_query_is_a_temporary_failure_within_query_timeout(self):
         start = time.monotonic()
-        result, fields = auth(SLEEPY, "pw")
+        result, fields = auth(S, SLEEPY, "pw")
         elapsed = time.monotonic() - start
         self.assertEqual(result, "FAIL")
         self.assertTrue(is_tempfail(fields), fields)
         self.assertLess(elapsed, QUERY_TIMEOUT + 2)
         S.dovecot.wait_for_log("Query timed out after %d s" % QUERY_TIMEOUT)
         # the pool recovered
-        self.assertEqual(auth("user5@nahida.net", "pw-5")[0], "OK")
+        self.assertEqual(auth(S, "user5@nahida.net", "pw-5")[0], "OK")
 
     def test_zz_reload_with_requests_in_flight(self):
         results = []
 
         def hang():
             try:
-                results.append(auth(SLEEPY, "pw"))
+                results.append(auth(S, SLEEPY, "pw"))
             except (OSError, ConnectionError) as e:
                 results.append(("closed", str(e)))
         t = threading.Thread(target=hang)
@@ -240,7 +226,7 @@ class FaultTest(unittest.TestCase):
         self.assertFalse(t.is_alive())
         # failed (temporarily) or cut off, never accepted
         self.assertNotEqual(results[0][0], "OK")
-        proc.wait_for(lambda: auth("user6@nahida.net", "pw-6")[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S, "user6@nahida.net", "pw-6")[0] == "OK", 30,
                       interval=0.5, what="logins after the reload")
         # the workers killed by the test above are the only fatal lines
         self.assertEqual([line for line in S.dovecot.log_lines("Panic", "Fatal")

@@ -10,12 +10,10 @@ import os
 import socket
 import ssl
 import subprocess
-import time
 import unittest
 
-from fixture import PASSWORD, SAMPLE_HASH, USERS, Servers
+from fixture import PASSWORD, SAMPLE_HASH, Servers, USERS, auth, is_tempfail, userdb, wait_for_first_login
 from lib import proc
-from lib.authclient import AuthClient, MasterClient
 
 S = None
 
@@ -23,29 +21,15 @@ S = None
 def setUpModule():
     global S
     S = Servers("auth").start()
-    # the first request also starts an auth-worker and its connection
-    proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
-                  what="the first successful login")
+    wait_for_first_login(S)
 
 
 def tearDownModule():
     S.stop()
 
 
-def auth(user, password):
-    c = AuthClient(S.dovecot.auth_client_socket)
-    try:
-        return c.plain(user, password)
-    finally:
-        c.close()
 
 
-def userdb(user):
-    c = MasterClient(S.dovecot.auth_userdb_socket)
-    try:
-        return c.user(user)
-    finally:
-        c.close()
 
 
 def tls_context():
@@ -67,9 +51,6 @@ def imap():
     return IMAP4("127.0.0.1", S.dovecot.imap_port, timeout=30)
 
 
-def is_tempfail(fields):
-    # Dovecot 2.3.19 says code=temp_fail, older versions a bare "temp"
-    return fields.get("code") == "temp_fail" or "temp" in fields
 
 
 class PassdbTest(unittest.TestCase):
@@ -80,26 +61,26 @@ class PassdbTest(unittest.TestCase):
             self.assertIn("auth succeeded", r.stdout)
 
     def test_wrong_password_is_a_mismatch(self):
-        result, fields = auth(USERS[1], "test1235")
+        result, fields = auth(S, USERS[1], "test1235")
         self.assertEqual(result, "FAIL")
         self.assertFalse(is_tempfail(fields), fields)
         S.dovecot.wait_for_log("Password mismatch")
 
     def test_unknown_user_fails_without_tempfail(self):
-        result, fields = auth("nobody@nahida.net", PASSWORD)
+        result, fields = auth(S, "nobody@nahida.net", PASSWORD)
         self.assertEqual(result, "FAIL")
         self.assertFalse(is_tempfail(fields), fields)
 
     def test_unknown_domain_fails(self):
-        result, fields = auth("deepwood@example.org", PASSWORD)
+        result, fields = auth(S, "deepwood@example.org", PASSWORD)
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
 
     def test_empty_password_fails(self):
-        result, fields = auth(USERS[0], "")
+        result, fields = auth(S, USERS[0], "")
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
 
     def test_mixed_case_login_maps_to_the_canonical_user(self):
-        result, fields = auth("DeepWood@NAHIDA.Net", PASSWORD)
+        result, fields = auth(S, "DeepWood@NAHIDA.Net", PASSWORD)
         self.assertEqual(result, "OK", fields)
         self.assertEqual(fields.get("user"), "deepwood@nahida.net")
 
@@ -121,11 +102,11 @@ class PassdbTest(unittest.TestCase):
         ]
         for login in hostile:
             with self.subTest(login=login):
-                result, fields = auth(login, PASSWORD)
+                result, fields = auth(S, login, PASSWORD)
                 self.assertEqual(result, "FAIL", fields)
                 self.assertFalse(is_tempfail(fields), fields)
         # the tables are intact and the auth service still answers
-        self.assertEqual(auth(USERS[1], PASSWORD)[0], "OK")
+        self.assertEqual(auth(S, USERS[1], PASSWORD)[0], "OK")
         self.assertEqual(S.dovecot.log_lines("Panic", "Fatal"), [])
 
     def test_auth_lookup_returns_the_canonical_user(self):
@@ -146,14 +127,14 @@ class UserdbTest(unittest.TestCase):
         self.assertEqual(fields["display_name"], "천일밤의꿈")
 
     def test_userdb_socket_lookup_canonicalises(self):
-        result, fields = userdb("DeepWood@Nahida.NET")
+        result, fields = userdb(S, "DeepWood@Nahida.NET")
         self.assertEqual(result, "USER", fields)
         self.assertEqual(fields.get("home"), os.path.join(S.dovecot.vmail, "nahida.net", "deepwood"))
 
     def test_unknown_user_is_not_found(self):
         r = S.dovecot.doveadm("user", "nobody@nahida.net")
         self.assertEqual(r.returncode, 67, r.stdout + r.stderr)  # EX_NOUSER
-        self.assertEqual(userdb("not an address")[0], "NOTFOUND")
+        self.assertEqual(userdb(S, "not an address")[0], "NOTFOUND")
 
     def test_iteration_lists_every_user(self):
         r = S.dovecot.doveadm("user", "*")
@@ -230,12 +211,12 @@ class ZyOutageTest(unittest.TestCase):
     def test_database_down_is_a_temporary_failure_and_heals(self):
         S.db.stop()
         try:
-            result, fields = auth(USERS[0], PASSWORD)
+            result, fields = auth(S, USERS[0], PASSWORD)
             self.assertEqual(result, "FAIL")
             self.assertTrue(is_tempfail(fields), "a database outage must be a temporary failure")
-            result, fields = auth("nobody@nahida.net", PASSWORD)
+            result, fields = auth(S, "nobody@nahida.net", PASSWORD)
             self.assertTrue(is_tempfail(fields), "not 'unknown user' while the database is down")
-            self.assertEqual(userdb(USERS[0])[0], "FAIL")
+            self.assertEqual(userdb(S, USERS[0])[0], "FAIL")
             r = S.dovecot.doveadm("user", USERS[0])
             self.assertEqual(r.returncode, 75, r.stdout + r.stderr)  # EX_TEMPFAIL
             r = S.dovecot.doveadm("user", "*")
@@ -251,9 +232,9 @@ class ZyOutageTest(unittest.TestCase):
         finally:
             S.db.start()
         # no Dovecot restart: the module reconnects by itself
-        proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S, USERS[0], PASSWORD)[0] == "OK", 30,
                       interval=0.5, what="logins to work again")
-        proc.wait_for(lambda: userdb(USERS[0])[0] == "USER", 30,
+        proc.wait_for(lambda: userdb(S, USERS[0])[0] == "USER", 30,
                       interval=0.5, what="userdb lookups to work again")
 
 

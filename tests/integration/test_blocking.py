@@ -3,9 +3,9 @@ auth-workers with blocking calls. The same answers as the default mode."""
 
 import unittest
 
-from fixture import PASSWORD, USERS, Servers
+from fixture import PASSWORD, Servers, USERS, auth, is_tempfail, wait_for_first_login
 from lib import proc
-from lib.authclient import AuthClient, MasterClient
+from lib.authclient import MasterClient
 
 S = None
 
@@ -13,29 +13,20 @@ S = None
 def setUpModule():
     global S
     S = Servers("blocking", module_extra="blocking = yes\n").start()
-    proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
-                  what="the first successful login")
+    wait_for_first_login(S)
 
 
 def tearDownModule():
     S.stop()
 
 
-def auth(user, password):
-    c = AuthClient(S.dovecot.auth_client_socket)
-    try:
-        return c.plain(user, password)
-    finally:
-        c.close()
 
 
-def is_tempfail(fields):
-    return fields.get("code") == "temp_fail" or "temp" in fields
 
 
 class BlockingTest(unittest.TestCase):
     def test_lookups_run_in_workers(self):
-        self.assertEqual(auth(USERS[1], PASSWORD)[0], "OK")
+        self.assertEqual(auth(S, USERS[1], PASSWORD)[0], "OK")
         S.dovecot.wait_for_log("Handling PASSV request")
         self.assertEqual(S.dovecot.log_lines("Verifying the password in a worker"), [])
 
@@ -50,7 +41,7 @@ class BlockingTest(unittest.TestCase):
         ]
         for user, password, result, temp in cases:
             with self.subTest(user=user[:40]):
-                r, fields = auth(user, password)
+                r, fields = auth(S, user, password)
                 self.assertEqual((r, is_tempfail(fields)), (result, temp), fields)
 
     def test_userdb_and_iteration(self):
@@ -68,12 +59,12 @@ class BlockingTest(unittest.TestCase):
     def test_zz_database_down_is_a_temporary_failure_and_heals(self):
         S.db.stop()
         try:
-            result, fields = auth(USERS[0], PASSWORD)
+            result, fields = auth(S, USERS[0], PASSWORD)
             self.assertEqual(result, "FAIL")
             self.assertTrue(is_tempfail(fields), fields)
-            result, fields = auth("nobody@nahida.net", PASSWORD)
+            result, fields = auth(S, "nobody@nahida.net", PASSWORD)
             self.assertTrue(is_tempfail(fields), fields)
         finally:
             S.db.start()
-        proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S, USERS[0], PASSWORD)[0] == "OK", 30,
                       interval=0.5, what="logins to work again")

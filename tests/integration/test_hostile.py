@@ -7,11 +7,10 @@ with an error naming the user and the reason) and never a crash; no
 password and no hash reaches the log."""
 
 import os
-import subprocess
 import time
 import unittest
 
-from fixture import PASSWORD, SAMPLE_HASH, USERS, Servers
+from fixture import PASSWORD, SAMPLE_HASH, Servers, USERS, auth, cheap_hash, is_tempfail, wait_for_first_login
 from lib import proc
 from lib.authclient import AuthClient
 
@@ -27,10 +26,6 @@ password_query = SELECT CONCAT(local, '@', domain) AS user, \\
 S = None
 
 
-def cheap_hash(password):
-    r = subprocess.run(["doveadm", "pw", "-s", "BLF-CRYPT", "-r", "4", "-p", password],
-                       capture_output=True, text=True, check=True)
-    return r.stdout.strip()
 
 
 # local part -> stored password_hash, and what a login with PASSWORD gives:
@@ -58,31 +53,22 @@ def setUpModule():
     rows.append("('long', 'nahida.net', '%s', 'long password')" % cheap_hash(P72))
     S.db.sql("INSERT INTO users (local, domain, password_hash, display_name) VALUES %s;"
              % ", ".join(rows), database="mail_server")
-    proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
-                  what="the first successful login")
+    wait_for_first_login(S)
 
 
 def tearDownModule():
     S.stop()
 
 
-def auth(user, password):
-    c = AuthClient(S.dovecot.auth_client_socket)
-    try:
-        return c.plain(user, password)
-    finally:
-        c.close()
 
 
-def is_tempfail(fields):
-    return fields.get("code") == "temp_fail" or "temp" in fields
 
 
 class StoredHashTest(unittest.TestCase):
     def test_each_stored_value_gets_a_clear_result(self):
         for local, (stored, expected) in STORED.items():
             with self.subTest(local=local):
-                result, fields = auth(local + "@nahida.net", PASSWORD)
+                result, fields = auth(S, local + "@nahida.net", PASSWORD)
                 self.assertEqual(result, "FAIL")
                 self.assertEqual("temp" if is_tempfail(fields) else "fail", expected)
                 if expected == "temp":
@@ -91,12 +77,12 @@ class StoredHashTest(unittest.TestCase):
                         S.dovecot.log_lines("mariadb(%s@nahida.net" % local)),
                         10, what="the error for %s" % local)
         # and the module still works
-        self.assertEqual(auth(USERS[1], PASSWORD)[0], "OK")
+        self.assertEqual(auth(S, USERS[1], PASSWORD)[0], "OK")
         self.assertEqual(S.dovecot.log_lines("Panic", "Fatal"), [])
 
     def test_errors_never_quote_the_stored_value(self):
         for local, (stored, expected) in STORED.items():
-            auth(local + "@nahida.net", PASSWORD)
+            auth(S, local + "@nahida.net", PASSWORD)
         log = S.dovecot.log()
         for local, (stored, expected) in STORED.items():
             if len(stored) > 8:
@@ -105,19 +91,19 @@ class StoredHashTest(unittest.TestCase):
 
 class PasswordTest(unittest.TestCase):
     def test_empty_password_fails(self):
-        result, fields = auth(USERS[0], "")
+        result, fields = auth(S, USERS[0], "")
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
 
     def test_bcrypt_uses_the_first_72_octets(self):
         """Documented behaviour: bcrypt ignores everything after octet 72."""
-        self.assertEqual(auth("long@nahida.net", P72)[0], "OK")
-        self.assertEqual(auth("long@nahida.net", P72 + "anything")[0], "OK")
-        self.assertEqual(auth("long@nahida.net", P72[:-1])[0], "FAIL")
+        self.assertEqual(auth(S, "long@nahida.net", P72)[0], "OK")
+        self.assertEqual(auth(S, "long@nahida.net", P72 + "anything")[0], "OK")
+        self.assertEqual(auth(S, "long@nahida.net", P72[:-1])[0], "FAIL")
 
     def test_passwords_of_512_octets_and_more_never_match(self):
         # libxcrypt refuses them: a plain failure, not an error
         for n in (511, 512, 4000):
-            result, fields = auth("long@nahida.net", "p" * n)
+            result, fields = auth(S, "long@nahida.net", "p" * n)
             expected = "OK" if n < 512 else "FAIL"
             self.assertEqual((result, is_tempfail(fields)), (expected, False), n)
 
@@ -133,14 +119,14 @@ class PasswordTest(unittest.TestCase):
         # Dovecot's auth protocol has a line limit: the connection is
         # dropped (or the login fails), never accepted
         self.assertIn(result, ("closed", "FAIL", ""))
-        self.assertEqual(auth(USERS[0], PASSWORD)[0], "OK")
+        self.assertEqual(auth(S, USERS[0], PASSWORD)[0], "OK")
 
 
 class UnknownUserTest(unittest.TestCase):
     def test_unknown_users_are_checked_against_a_dummy_hash(self):
         before = len(S.dovecot.log_lines("Verifying a dummy hash"))
         for login in ("nobody@nahida.net", "not-an-address", "a@b@c"):
-            result, fields = auth(login, PASSWORD)
+            result, fields = auth(S, login, PASSWORD)
             self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
         S.dovecot.wait_for_log("Verifying a dummy hash", before + 3)
 
@@ -152,7 +138,7 @@ class ZyWritePrivilegeTest(unittest.TestCase):
             S.dovecot.reload()
 
             def warned():
-                auth(USERS[0], PASSWORD)
+                auth(S, USERS[0], PASSWORD)
                 return S.dovecot.log_lines("can change data (UPDATE)")
             proc.wait_for(warned, 30, interval=0.5, what="the self-check's warning")
         finally:
@@ -167,13 +153,13 @@ class ZzConfigFileTest(unittest.TestCase):
             # the new auth process starts with the first request
 
             def warned():
-                auth(USERS[0], PASSWORD)
+                auth(S, USERS[0], PASSWORD)
                 return S.dovecot.log_lines("is readable by every user")
             proc.wait_for(warned, 30, interval=0.5, what="the warning after a reload")
         finally:
             os.chmod(S.dovecot.module_config, 0o600)
         time.sleep(0.5)
-        proc.wait_for(lambda: auth(USERS[0], PASSWORD)[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S, USERS[0], PASSWORD)[0] == "OK", 30,
                       interval=0.5, what="logins after the reload")
         log = S.dovecot.log()
         self.assertNotIn(PASSWORD, log)
