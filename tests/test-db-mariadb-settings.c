@@ -258,13 +258,25 @@ static void test_settings_bool(void)
 	test_end();
 }
 
-static void test_settings_secs(void)
+static const struct setting_key_test *test_setting_key(const char *key)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(setting_keys); i++) {
+		if (strcmp(setting_keys[i].key, key) == 0)
+			return &setting_keys[i];
+	}
+	i_unreached();
+}
+
+/* Seconds and plain numbers: both unsigned ints with a range. */
+static void test_settings_numbers(void)
 {
 #define RANGE(min, max) "must be between "#min" and "#max" seconds"
 #define NOT_A_NUMBER "expected a number of seconds"
 	static const struct {
 		const char *key, *value;
-		unsigned int secs;
+		unsigned int num;
 		const char *error;
 	} tests[] = {
 		{ "connect_timeout", "1", 1, NULL },
@@ -291,47 +303,7 @@ static void test_settings_secs(void)
 		{ "connect_timeout", "1.5", 0, NOT_A_NUMBER },
 		{ "query_timeout", "4294967296", 0, NOT_A_NUMBER },
 		{ "query_timeout", "99999999999999999999s", 0, NOT_A_NUMBER },
-	};
-#undef RANGE
-#undef NOT_A_NUMBER
-	struct db_mariadb_settings *set;
-	const char *data, *error;
-	unsigned int i, secs;
-	pool_t pool;
-	int ret;
-
-	test_begin("db_mariadb_settings_parse() seconds");
-	for (i = 0; i < N_ELEMENTS(tests); i++) T_BEGIN {
-		pool = pool_alloconly_create("test settings", 1024);
-		data = t_strdup_printf("%s = %s", tests[i].key,
-				       tests[i].value);
-		ret = test_parse(pool, data, &set, &error);
-		if (tests[i].error == NULL) {
-			test_assert_idx(ret == 0, i);
-			secs = set == NULL ? 0 :
-				strcmp(tests[i].key, "connect_timeout") == 0 ?
-				set->connect_timeout_secs :
-				set->query_timeout_secs;
-			test_assert_idx(secs == tests[i].secs, i);
-		} else {
-			test_assert_idx(ret == -1, i);
-			test_assert_strcmp_idx(error, t_strdup_printf(
-				TEST_PATH ":1: %s: invalid value '%s': %s",
-				tests[i].key, tests[i].value,
-				tests[i].error), i);
-		}
-		pool_unref(&pool);
-	} T_END;
-	test_end();
-}
-
-static void test_settings_numbers(void)
-{
-	static const struct {
-		const char *key, *value;
-		unsigned int num;
-		const char *error;
-	} tests[] = {
+		{ "login_cache_ttl", "60s", 60, NULL },
 		{ "pool_size", "1", 1, NULL },
 		{ "pool_size", "64", 64, NULL },
 		{ "pool_size", "0", 0, "must be between 1 and 64" },
@@ -344,14 +316,19 @@ static void test_settings_numbers(void)
 		{ "queue_limit", "0", 0, "must be between 1 and 1000000" },
 		{ "login_cache_size", "1", 1, NULL },
 		{ "login_cache_size", "0", 0, "must be between 1 and 10000000" },
+		{ "unknown_user_cost", "0", 0, NULL },
+		{ "unknown_user_cost", "31", 31, NULL },
+		{ "unknown_user_cost", "32", 0, "must be between 0 and 31" },
 	};
+#undef RANGE
+#undef NOT_A_NUMBER
 	struct db_mariadb_settings *set;
 	const char *data, *error;
 	unsigned int i, num;
 	pool_t pool;
 	int ret;
 
-	test_begin("db_mariadb_settings_parse() numbers");
+	test_begin("db_mariadb_settings_parse() seconds and numbers");
 	for (i = 0; i < N_ELEMENTS(tests); i++) T_BEGIN {
 		pool = pool_alloconly_create("test settings", 1024);
 		data = t_strdup_printf("%s = %s", tests[i].key,
@@ -359,11 +336,9 @@ static void test_settings_numbers(void)
 		ret = test_parse(pool, data, &set, &error);
 		if (tests[i].error == NULL) {
 			test_assert_idx(ret == 0, i);
-			num = set == NULL ? 0 :
-				strcmp(tests[i].key, "pool_size") == 0 ?
-				set->pool_size :
-				strcmp(tests[i].key, "queue_limit") == 0 ?
-				set->queue_limit : set->login_cache_size;
+			num = set == NULL ? 0 : *(const unsigned int *)
+				CONST_PTR_OFFSET(set, test_setting_key(
+					tests[i].key)->offset);
 			test_assert_idx(num == tests[i].num, i);
 		} else {
 			test_assert_idx(ret == -1, i);
@@ -803,7 +778,6 @@ int main(void)
 		test_settings_defaults,
 		test_settings_keys,
 		test_settings_bool,
-		test_settings_secs,
 		test_settings_numbers,
 		test_settings_syntax,
 		test_settings_nul,
