@@ -13,9 +13,11 @@
    wait in a FIFO queue of at most queue_limit entries while every connection
    is busy; each has one deadline (query_timeout) that covers the wait and
    the query. A connection whose query runs into the deadline is closed
-   (its result could still arrive later). A connection serving a replica is
-   closed after REPRIMARY_SECS of use, so that the next one tries the
-   primary first again.
+   (its result could still arrive later; the server ends the query itself
+   through max_statement_time). A host that failed is skipped for
+   DB_MARIADB_HOST_RETRY_SECS, so that the next connection goes elsewhere
+   at once; a connection serving a replica is closed after that long, so
+   that the next one tries the primary first again.
 
    libmariadb may close the socket inside a _cont() call on errors, so the
    io and the timeout are removed before every _cont() and set again after
@@ -32,8 +34,6 @@
 
 #include <sys/socket.h>
 
-/* go back to the primary after this long on a replica */
-#define DB_MARIADB_REPRIMARY_SECS 30
 
 enum db_mariadb_conn_state {
 	DB_MARIADB_CONN_DISCONNECTED,
@@ -55,7 +55,7 @@ struct db_mariadb_conn {
 	enum db_mariadb_step step;
 
 	MYSQL *mysql;
-	unsigned int host_idx;
+	unsigned int host_idx, hosts_tried;
 	time_t connected_at;
 	/* served a query since it was opened */
 	bool used;
@@ -193,7 +193,9 @@ static void db_mariadb_conn_connect_host(struct db_mariadb_conn *conn)
 
 static void db_mariadb_conn_connect(struct db_mariadb_conn *conn)
 {
-	conn->host_idx = 0;
+	/* the primary first, unless it failed recently */
+	conn->host_idx = db_mariadb_first_host(conn->db);
+	conn->hosts_tried = 0;
 	str_truncate(conn->connect_errors, 0);
 	db_mariadb_conn_connect_host(conn);
 }
@@ -208,6 +210,12 @@ static void db_mariadb_conn_connected(struct db_mariadb_conn *conn)
 	conn->connected_at = ioloop_time;
 	conn->used = FALSE;
 	db_mariadb_backoff_reset(db);
+	if (db->set->blocking && db->queue_head == NULL) {
+		/* blocking = yes: the self-check's request timed out while
+		   this connected; the master keeps no connection */
+		db_mariadb_conn_close(conn);
+		return;
+	}
 	if (conn->host_idx == 0)
 		e_debug(db->event, "Connected to %s", db_mariadb_host_str(host));
 	else {
@@ -230,8 +238,13 @@ static void db_mariadb_conn_connect_failed(struct db_mariadb_conn *conn)
 		    db_mariadb_host_str(host), mysql_errno(conn->mysql),
 		    mysql_error(conn->mysql));
 	db_mariadb_conn_close(conn);
+	db_mariadb_host_failed(db, conn->host_idx);
 
-	if (++conn->host_idx < db->set->parsed_hosts_count) {
+	/* the next host in order, wrapping around to those before the
+	   first one tried */
+	if (++conn->hosts_tried < db->set->parsed_hosts_count) {
+		conn->host_idx = (conn->host_idx + 1) %
+			db->set->parsed_hosts_count;
 		db_mariadb_conn_connect_host(conn);
 		return;
 	}
@@ -260,6 +273,8 @@ db_mariadb_conn_request_failed(struct db_mariadb_conn *conn,
 	e_warning(db->event, "Lost connection to %s: %s",
 		  db_mariadb_host_str(&db->set->parsed_hosts[conn->host_idx]),
 		  error);
+	/* e.g. a Galera node that isn't ready (1047): look elsewhere */
+	db_mariadb_host_failed(db, conn->host_idx);
 	db_mariadb_conn_close(conn);
 	if (was_used && !req->retried) {
 		/* the server may just have closed an idle connection:
@@ -278,6 +293,9 @@ static void db_mariadb_conn_execute(struct db_mariadb_conn *conn)
 {
 	struct db_mariadb_request *req = conn->request;
 
+	/* the statement is in the list now: closing the connection
+	   closes it */
+	conn->step = DB_MARIADB_STEP_EXECUTE;
 	if (db_mariadb_stmt_bind_params(conn->stmt, req->query,
 					&req->user) < 0) {
 		db_mariadb_conn_request_failed(conn,
@@ -286,7 +304,6 @@ static void db_mariadb_conn_execute(struct db_mariadb_conn *conn)
 			mysql_stmt_error(conn->stmt)));
 		return;
 	}
-	conn->step = DB_MARIADB_STEP_EXECUTE;
 	db_mariadb_conn_run(conn, TRUE, 0);
 }
 
@@ -331,8 +348,8 @@ static void db_mariadb_conn_stored(struct db_mariadb_conn *conn)
 	req = db_mariadb_conn_take_request(conn);
 	conn->used = TRUE;
 	conn->state = DB_MARIADB_CONN_IDLE;
-	if (conn->host_idx > 0 &&
-	    ioloop_time - conn->connected_at >= DB_MARIADB_REPRIMARY_SECS) {
+	if (conn->host_idx > 0 && !db_mariadb_host_is_skipped(db, 0) &&
+	    ioloop_time - conn->connected_at >= DB_MARIADB_HOST_RETRY_SECS) {
 		/* reconnect (primary first) when next needed */
 		db_mariadb_conn_close(conn);
 	}

@@ -9,6 +9,10 @@
 
 #include <mysql.h>
 
+/* how long a host that failed is skipped, and how long a connection to a
+   replica is used before the primary is tried again */
+#define DB_MARIADB_HOST_RETRY_SECS 30
+
 struct db_mariadb_conn;
 struct db_mariadb_request;
 
@@ -38,6 +42,9 @@ struct db_mariadb {
 	struct db_mariadb_request *queue_head, *queue_tail;
 	unsigned int queue_len;
 
+	/* per host: don't try it before this time (it failed recently) */
+	time_t *host_retry_at;
+
 	/* no connect attempts before this time */
 	struct timeval backoff_until;
 	unsigned int backoff_msecs;
@@ -60,6 +67,12 @@ bool db_mariadb_backoff_allows_connect(struct db_mariadb *db,
 /* Every host failed: start or lengthen the back-off. */
 void db_mariadb_backoff_start(struct db_mariadb *db, const char *errors);
 void db_mariadb_backoff_reset(struct db_mariadb *db);
+/* Skip a host that just failed for DB_MARIADB_HOST_RETRY_SECS. */
+void db_mariadb_host_failed(struct db_mariadb *db, unsigned int host_idx);
+/* The first host to try: the first one not skipped (the primary when all
+   are). */
+unsigned int db_mariadb_first_host(struct db_mariadb *db);
+bool db_mariadb_host_is_skipped(struct db_mariadb *db, unsigned int host_idx);
 
 struct db_mariadb_stmt *
 db_mariadb_stmt_find(ARRAY_TYPE(db_mariadb_stmt) *stmts,

@@ -116,6 +116,10 @@ MYSQL *db_mariadb_mysql_init(struct db_mariadb *db, bool nonblocking)
 	(void)mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &query_timeout);
 	(void)mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &query_timeout);
 	(void)mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	/* a query the client gave up on must not go on running (and holding
+	   a server thread) on the server */
+	(void)mysql_options(mysql, MYSQL_INIT_COMMAND, t_strdup_printf(
+		"SET SESSION max_statement_time = %u", query_timeout));
 	if (set->tls) {
 		(void)mysql_options(mysql, MYSQL_OPT_SSL_ENFORCE, &on);
 		(void)mysql_options(mysql, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
@@ -154,9 +158,33 @@ db_mariadb_connect_host(struct db_mariadb *db,
 	return mysql;
 }
 
+void db_mariadb_host_failed(struct db_mariadb *db, unsigned int host_idx)
+{
+	db->host_retry_at[host_idx] = ioloop_time + DB_MARIADB_HOST_RETRY_SECS;
+}
+
+bool db_mariadb_host_is_skipped(struct db_mariadb *db, unsigned int host_idx)
+{
+	return db->host_retry_at[host_idx] > ioloop_time;
+}
+
+unsigned int db_mariadb_first_host(struct db_mariadb *db)
+{
+	unsigned int i;
+
+	for (i = 0; i < db->set->parsed_hosts_count; i++) {
+		if (!db_mariadb_host_is_skipped(db, i))
+			return i;
+	}
+	return 0;
+}
+
 bool db_mariadb_backoff_allows_connect(struct db_mariadb *db,
 				       const char **error_r)
 {
+	/* a blocking worker's ioloop time is that of the request's arrival,
+	   while connecting may have taken a while since */
+	io_loop_time_refresh();
 	if (timeval_cmp(&ioloop_timeval, &db->backoff_until) >= 0)
 		return TRUE;
 	*error_r = t_strdup_printf(
@@ -169,6 +197,7 @@ bool db_mariadb_backoff_allows_connect(struct db_mariadb *db,
 
 void db_mariadb_backoff_start(struct db_mariadb *db, const char *errors)
 {
+	io_loop_time_refresh();
 	db->backoff_msecs = db->backoff_msecs == 0 ?
 		DB_MARIADB_BACKOFF_MIN_MSECS :
 		I_MIN(db->backoff_msecs * 2, DB_MARIADB_BACKOFF_MAX_MSECS);
@@ -191,7 +220,7 @@ static int db_mariadb_connect(struct db_mariadb *db, const char **error_r)
 	const struct db_mariadb_host *host;
 	string_t *errors;
 	const char *error;
-	unsigned int i;
+	unsigned int i, n, first;
 
 	if (db->mysql != NULL)
 		return 0;
@@ -199,10 +228,15 @@ static int db_mariadb_connect(struct db_mariadb *db, const char **error_r)
 		return -1;
 
 	errors = t_str_new(128);
-	for (i = 0; i < set->parsed_hosts_count; i++) {
+	first = db_mariadb_first_host(db);
+	for (n = 0; n < set->parsed_hosts_count; n++) {
+		/* from the first host that didn't fail recently, in order */
+		i = (first + n) % set->parsed_hosts_count;
 		host = &set->parsed_hosts[i];
 		db->mysql = db_mariadb_connect_host(db, host, &error);
-		if (db->mysql != NULL) {
+		if (db->mysql == NULL)
+			db_mariadb_host_failed(db, i);
+		else {
 			db->host_idx = i;
 			db_mariadb_backoff_reset(db);
 			e_debug(db->event, "Connected to %s",
@@ -468,6 +502,7 @@ int db_mariadb_lookup(struct db_mariadb *db,
 		e_warning(db->event, "Lost connection to %s: %s",
 			  db_mariadb_host_str(&db->set->parsed_hosts[db->host_idx]),
 			  error);
+		db_mariadb_host_failed(db, db->host_idx);
 		db_mariadb_disconnect(db);
 		/* a connection that was already open may just have been
 		   closed by the server while idle: try once more at once */
@@ -704,7 +739,9 @@ void db_mariadb_self_check(struct db_mariadb *db)
 	check = p_new(pool, struct db_mariadb_self_check, 1);
 	check->db = db;
 	check->pool = pool;
-	if (!db_mariadb_query_parse(pool, DB_MARIADB_PRIVILEGES_QUERY,
+	/* db's pool: its statement stays prepared on the connection,
+	   keyed by the query's address */
+	if (!db_mariadb_query_parse(db->pool, DB_MARIADB_PRIVILEGES_QUERY,
 				    &privileges, &error))
 		i_panic("mariadb: self-check query: %s", error);
 
@@ -757,6 +794,7 @@ struct db_mariadb *db_mariadb_init(const char *config_path)
 		e_warning(db->event, "%s", warning);
 	if (db_mariadb_password_self_test(&error) < 0)
 		i_fatal("mariadb: %s", error);
+	db->host_retry_at = p_new(pool, time_t, db->set->parsed_hosts_count);
 	i_array_init(&db->stmts, 4);
 	db_mariadb_pool_init(db);
 	DLLIST_PREPEND(&db_mariadb_list, db);
