@@ -32,6 +32,7 @@
 #include "str.h"
 #include "strescape.h"
 #include "str-sanitize.h"
+#include "auth-settings.h"
 #include "auth-worker-server.h"
 #include "authdb-mariadb.h"
 #include "db-mariadb.h"
@@ -423,6 +424,30 @@ passdb_mariadb_preinit(pool_t pool, const char *args)
 	return &module->module;
 }
 
+/* blocking = no relies on two things of Dovecot's configuration. */
+static void passdb_mariadb_check_auth_settings(void)
+{
+	struct auth *auth = auth_default_service();
+
+	/* Dovecot 2.3's auth-workers check PASSW against the first passdb
+	   of the service, whichever passdb sent it, and a deny passdb
+	   fails every password */
+	if (auth->passdbs != NULL && auth->passdbs->set->deny) {
+		i_fatal("mariadb: blocking = no needs a first passdb without "
+			"deny = yes (auth-workers check passwords against the "
+			"first passdb): put the deny passdb after this one, "
+			"or use blocking = yes");
+	}
+	/* Dovecot's auth cache would check the cached bcrypt hash in the
+	   master, blocking it for each cached login */
+	if (global_auth_settings->cache_size > 0 &&
+	    !global_auth_settings->cache_verify_password_with_worker) {
+		i_fatal("mariadb: blocking = no with auth_cache_size needs "
+			"auth_cache_verify_password_with_worker = yes (else "
+			"the auth master checks cached bcrypt hashes itself)");
+	}
+}
+
 static void passdb_mariadb_init(struct passdb_module *_module)
 {
 	struct mariadb_passdb_module *module =
@@ -430,6 +455,8 @@ static void passdb_mariadb_init(struct passdb_module *_module)
 	const struct db_mariadb_settings *set =
 		db_mariadb_get_settings(module->db);
 
+	if (!worker && !set->blocking)
+		passdb_mariadb_check_auth_settings();
 	if (!worker && !set->blocking && set->login_cache) {
 		module->login_cache = db_mariadb_login_cache_init(
 			set->login_cache_size, set->login_cache_ttl_secs);
