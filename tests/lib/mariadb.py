@@ -7,6 +7,9 @@ side by side and removing the directory removes every trace:
     basedir/mysqld.sock  the UNIX socket
     basedir/mysqld.pid   the PID file
     basedir/mysqld.log   the error log
+    basedir/tmp/         temporary files (not the shared /tmp: a server
+                         that starts deletes every #sql* file in its
+                         tmpdir, other servers' temporary tables too)
 
 The server listens on 127.0.0.1:port and on the socket, and reads no option
 file (--no-defaults): nothing in /etc/mysql changes it, and it never touches
@@ -90,6 +93,7 @@ class MariaDB:
     def __init__(self, basedir, port, user_password="mail-user-test-password"):
         self.basedir = os.path.abspath(basedir)
         self.datadir = os.path.join(self.basedir, "data")
+        self.tmpdir = os.path.join(self.basedir, "tmp")
         self.socket = os.path.join(self.basedir, "mysqld.sock")
         self.pid_file = os.path.join(self.basedir, "mysqld.pid")
         self.log_file = os.path.join(self.basedir, "mysqld.log")
@@ -123,11 +127,15 @@ class MariaDB:
             owner = (mysql.pw_uid, mysql.pw_gid)
             os.chown(self.basedir, *owner)
             run_as = ["--user=mysql"]
+        os.makedirs(self.tmpdir, exist_ok=True)
+        if owner is not None:
+            os.chown(self.tmpdir, *owner)
         if not os.path.isdir(self.datadir):
             self._install(run_as)
 
         command = [_program("mariadbd"), "--no-defaults", *run_as,
                    f"--datadir={self.datadir}",
+                   f"--tmpdir={self.tmpdir}",
                    f"--socket={self.socket}",
                    f"--pid-file={self.pid_file}",
                    f"--log-error={self.log_file}",
@@ -255,6 +263,7 @@ class MariaDB:
         shutil.rmtree(staging, ignore_errors=True)
         command = [_program("mariadb-install-db"), "--no-defaults", *run_as,
                    f"--datadir={staging}",
+                   f"--tmpdir={self.tmpdir}",
                    f"--auth-root-socket-user={self.admin_user}",
                    "--skip-test-db",
                    *SERVER_OPTIONS]
