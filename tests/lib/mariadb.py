@@ -26,6 +26,13 @@ and no administrator login over TCP.
 The server resolves no host names (--skip-name-resolve): a TCP client from
 127.0.0.1 is the account 'user'@'127.0.0.1', as sql/03-grants.sql expects.
 
+For fault tests there are a few more tools: extra server options (a binary
+log and a server id, binary_log_options()), replication from another
+server (replicate_from()), the connections an account holds and killing
+them (connection_ids(), kill_connections()), and client sessions kept open
+across statements (session(), e.g. to hold LOCK TABLES or to occupy
+connection slots).
+
 Only the Python standard library is used; the programs come from the
 mariadb-server and mariadb-client packages.
 """
@@ -33,6 +40,9 @@ mariadb-server and mariadb-client packages.
 import glob
 import os
 import pwd
+import re
+import secrets
+import select
 import shutil
 import signal
 import subprocess
@@ -90,7 +100,8 @@ class MariaDB:
     uses unless told otherwise.
     """
 
-    def __init__(self, basedir, port, user_password="mail-user-test-password"):
+    def __init__(self, basedir, port, user_password="mail-user-test-password",
+                 options=()):
         self.basedir = os.path.abspath(basedir)
         self.datadir = os.path.join(self.basedir, "data")
         self.tmpdir = os.path.join(self.basedir, "tmp")
@@ -101,6 +112,9 @@ class MariaDB:
         self.port = port
         self.user_password = user_password
         self.admin_user = pwd.getpwuid(os.geteuid()).pw_name
+        # Extra mariadbd options, given after SERVER_OPTIONS so that they
+        # win (e.g. binary_log_options()): not used by mariadb-install-db.
+        self.options = tuple(options)
         # The server process if this object started it, kept to reap it:
         # otherwise it would linger as a zombie after stop() or kill().
         self._proc = None
@@ -142,7 +156,7 @@ class MariaDB:
                    f"--bind-address={self.host}",
                    f"--port={self.port}",
                    "--skip-networking=0",
-                   *SERVER_OPTIONS]
+                   *SERVER_OPTIONS, *self.options]
         # Whatever the server writes before it opens its error log (about a
         # bad option, say) goes to the same file.
         with open(self.log_file, "ab") as log:
@@ -199,21 +213,24 @@ class MariaDB:
         """Whether the server of this basedir is running."""
         return self._pid() is not None
 
-    def sql(self, statements, database=None, user=None, password=None):
+    def sql(self, statements, database=None, user=None, password=None,
+            column_names=False):
         """Run SQL with the mariadb client over the UNIX socket.
 
         statements is a script: one or more statements, DELIMITER allowed.
         user is the MariaDB account, by default admin_user, which needs no
         password; password is for any other account. Returns the client's
         standard output: a line per row, columns separated by tabs, no
-        header, special characters escaped (--batch). Raises MariaDBError
-        with the client's error message if it fails.
+        header unless column_names, special characters escaped (--batch).
+        Raises MariaDBError with the client's error message if it fails.
         """
         command = [_program("mariadb"), "--no-defaults",
                    "--protocol=socket", f"--socket={self.socket}",
                    f"--user={user or self.admin_user}",
                    "--default-character-set=utf8mb4",
-                   "--batch", "--skip-column-names"]
+                   "--batch"]
+        if not column_names:
+            command.append("--skip-column-names")
         if database is not None:
             command.append(f"--database={database}")
         # The password goes through the environment: on the command line
@@ -251,6 +268,90 @@ class MariaDB:
                 self.sql(script)
             except MariaDBError as e:
                 raise MariaDBError(f"{path}: {e}") from None
+
+    def connection_ids(self, user):
+        """The processlist ids of the connections the account user holds
+        (any host), in ascending order."""
+        out = self.sql("SELECT id FROM information_schema.processlist "
+                       "WHERE user = '%s' ORDER BY id;" % _quote(user))
+        return [int(line) for line in out.split()]
+
+    def kill_connections(self, user, query_only=False):
+        """KILL every connection the account user holds, as a server does
+        that drops its clients (the client sees error 2013 or 2006 at its
+        next read); with query_only, KILL QUERY instead (the statement
+        running now fails with error 1317, the connection stays). Returns
+        the ids that were killed; one that ended meanwhile is skipped."""
+        killed = []
+        for cid in self.connection_ids(user):
+            try:
+                self.sql("KILL %s%d;" % ("QUERY " if query_only else "", cid))
+            except MariaDBError as e:
+                if "1094" not in str(e):  # Unknown thread id: it has gone
+                    raise
+                continue
+            killed.append(cid)
+        return killed
+
+    def session(self, user=None, password=None, tcp=False, database=None):
+        """A client session that stays open until closed (see Session):
+        over the UNIX socket as admin_user by default, over TCP to
+        127.0.0.1:port with tcp=True (as the module connects). Raises
+        MariaDBError if the server refuses the connection."""
+        return Session(self, user=user, password=password, tcp=tcp,
+                       database=database)
+
+    def replicate_from(self, primary, timeout=START_TIMEOUT):
+        """Make this running server a replica of the running primary.
+
+        Both need binary_log_options() with different server ids, and the
+        primary's binary log must hold everything since its data directory
+        was made (start it with the options from the start): replication
+        begins at the primary's first binary log (MASTER_USE_GTID =
+        slave_pos with an empty position). Creates a replication account on
+        the primary and waits until the replica's threads run."""
+        password = secrets.token_hex(12)
+        primary.sql("CREATE OR REPLACE USER 'replication'@'%s' IDENTIFIED BY "
+                    "'%s';\nGRANT REPLICATION SLAVE ON *.* TO "
+                    "'replication'@'%s';" % (self.host, password, self.host))
+        self.sql("STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST = '%s', "
+                 "MASTER_PORT = %d, MASTER_USER = 'replication', "
+                 "MASTER_PASSWORD = '%s', MASTER_CONNECT_RETRY = 1, "
+                 "MASTER_USE_GTID = slave_pos;\nSTART SLAVE;"
+                 % (primary.host, primary.port, password))
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.replica_status()
+            if (status.get("Slave_IO_Running") == "Yes" and
+                    status.get("Slave_SQL_Running") == "Yes"):
+                return
+            if time.monotonic() > deadline:
+                raise MariaDBError("replication did not start within "
+                                   "%.0f s: %s" % (timeout, status))
+            time.sleep(POLL_INTERVAL)
+
+    def replica_status(self):
+        """SHOW SLAVE STATUS as a dict (empty if this is no replica)."""
+        lines = self.sql("SHOW SLAVE STATUS;", column_names=True).splitlines()
+        if len(lines) < 2:
+            return {}
+        return dict(zip(lines[0].split("\t"), lines[1].split("\t")))
+
+    def wait_caught_up(self, primary, timeout=START_TIMEOUT):
+        """Wait until this replica has applied everything the primary's
+        binary log holds now (compared by GTID position)."""
+        target = primary.sql("SELECT @@gtid_binlog_pos;").strip()
+        deadline = time.monotonic() + timeout
+        while True:
+            done = self.sql("SELECT @@gtid_slave_pos;").strip()
+            if done == target:
+                return
+            if time.monotonic() > deadline:
+                raise MariaDBError("the replica is at GTID %r, the primary "
+                                   "at %r after %.0f s: %s" % (
+                                       done, target, timeout,
+                                       self.replica_status()))
+            time.sleep(POLL_INTERVAL)
 
     def _install(self, run_as):
         """Create the data directory with mariadb-install-db.
@@ -330,3 +431,129 @@ class MariaDB:
                 return _tail(f.read().splitlines())
         except OSError as e:
             return f"(no error log: {e})"
+
+
+def binary_log_options(server_id):
+    """Server options (for MariaDB(options=...)) for a binary log and the
+    server id that replication needs; every server of a replication set
+    needs a different id."""
+    return ("--log-bin=mysqld-bin", "--server-id=%d" % server_id)
+
+
+# the client's report that its connection is gone (server has gone away,
+# lost connection)
+_LOST_RE = re.compile(rb"^ERROR (2006|2013) .*$", re.M)
+
+
+def _quote(value):
+    """value as the inside of a '...' SQL string literal."""
+    return value.replace("\\", "\\\\").replace("'", "''")
+
+
+class Session:
+    """One client session kept open: a mariadb client fed through a pipe.
+
+    Needed where a statement's effect lasts only as long as its session
+    (LOCK TABLES, an open transaction) or where the connection itself is
+    the point (occupying max_connections). Attribute id is the session's
+    processlist id. query() runs statements and returns their output as
+    sql() does; close() ends the session (also by leaving a with block).
+    A statement that waits (for a lock) makes query() wait with it, up to
+    its timeout."""
+
+    def __init__(self, db, user=None, password=None, tcp=False,
+                 database=None):
+        command = [_program("mariadb"), "--no-defaults",
+                   f"--user={user or db.admin_user}",
+                   "--default-character-set=utf8mb4",
+                   "--batch", "--skip-column-names", "--unbuffered",
+                   # a killed session stays dead
+                   "--skip-reconnect",
+                   # carry on after an error: query() reports it
+                   "--force"]
+        if tcp:
+            command += ["--protocol=tcp", f"--host={db.host}",
+                        f"--port={db.port}"]
+        else:
+            command += ["--protocol=socket", f"--socket={db.socket}"]
+        if database is not None:
+            command.append(f"--database={database}")
+        env = dict(os.environ)
+        env.pop("MYSQL_PWD", None)
+        if password is not None:
+            env["MYSQL_PWD"] = password
+        # errors go to the same pipe, in order with the results
+        self._proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, env=env)
+        self._buffer = b""
+        self._markers = 0
+        try:
+            self.id = int(self.query("SELECT CONNECTION_ID();"))
+        except (MariaDBError, ValueError) as e:
+            self.close()
+            raise MariaDBError(f"no session: {e}") from None
+
+    def query(self, statements, timeout=CLIENT_TIMEOUT):
+        """Run statements in this session; return their output (a line
+        per row, tab-separated). Raises MariaDBError if one failed, if the
+        client exited (then the session is over), or after timeout
+        seconds."""
+        self._markers += 1
+        marker = b"-- session marker %d --" % self._markers
+        script = statements.rstrip().encode() + b"\nSELECT '" + marker + b"';\n"
+        try:
+            self._proc.stdin.write(script)
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the client has exited: its last words are read below
+        deadline = time.monotonic() + timeout
+        fd = self._proc.stdout.fileno()
+        while marker + b"\n" not in self._buffer:
+            lost = _LOST_RE.search(self._buffer)
+            if lost:
+                # the client does not reconnect: every later statement
+                # fails alike, the marker never comes
+                self._buffer = b""
+                raise MariaDBError("session lost: " +
+                                   lost.group(0).decode(errors="replace"))
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise MariaDBError(f"no answer within {timeout:.0f} s to: "
+                                   f"{statements.strip()}")
+            if not select.select([fd], [], [], left)[0]:
+                continue
+            data = os.read(fd, 65536)
+            if not data:
+                self._proc.wait()
+                raise MariaDBError("the mariadb client exited with status "
+                                   f"{self._proc.returncode}: "
+                                   f"{self._buffer.decode(errors='replace').strip()}")
+            self._buffer += data
+        output, _, self._buffer = self._buffer.partition(marker + b"\n")
+        text = output.decode("utf-8", errors="replace")
+        errors = [line for line in text.splitlines() if line.startswith("ERROR ")]
+        if errors:
+            raise MariaDBError("; ".join(errors))
+        return text
+
+    def close(self):
+        """End the session (the client quits, the server ends the
+        connection and releases its locks)."""
+        try:
+            self._proc.stdin.close()
+        except OSError:
+            pass  # the client had exited: the pipe was broken
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            # stuck in a statement that waits: cut it off
+            self._proc.kill()
+            self._proc.wait()
+        self._proc.stdout.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
