@@ -1,0 +1,860 @@
+"""Faults: a hung, refusing, connection-dropping or full database, killed
+auth-workers and reloads under load, and a soak run (blocking = no).
+
+Covers issue "Hold up under faults, hostile input and scale-out". Every
+fault ends in temporary failures within query_timeout, never in a wrong
+answer; lookups waiting for a hung database never pile up past
+queue_limit (the overflow is refused at once); the auth master's memory
+and file descriptors stay flat across fault cycles and the soak run, and
+it holds at most pool_size database connections once things settle.
+
+The load generator (Load) pipelines requests, several per connection,
+because Dovecot answers failed logins on a 0.5 s timer: one request at a
+time per connection would measure that timer, not the module.
+test_failover.py uses it and the process helpers too.
+
+The soak run sends 200,000 mixed requests (about 3,500 a second on an
+otherwise idle 2-core machine, a minute in all: bcrypt for wrong
+passwords and unknown users in the auth-workers takes most of the CPU) and compares the auth master's
+RSS and FDs after every 25,000 with what they were after the first
+100,000, the warm-up. The master's RSS grows in a few steps with the
+load's peaks and then stays flat: in one run +2.5 % from 40,000 to 80,000
+requests and not one KiB more up to 480,000; from 20,000 or 50,000 to
+200,000 it grew by up to 4.8 %, too close to the 5 % bound; from 100,000
+to 200,000 by at most 0.7 %, while a leak of 10 bytes a request would
+add 6 %."""
+
+import base64
+import os
+import random
+import signal
+import socket
+import threading
+import time
+import unittest
+import warnings
+
+from fixture import MODULE_SO, PASSWORD, USERS, Servers, cheap_hash, is_tempfail
+from lib import proc
+from lib.authclient import AuthClient, MasterClient
+from lib.dovecot import Dovecot
+
+POOL_SIZE = 2
+QUEUE_LIMIT = 20
+QUERY_TIMEOUT = 3
+CONNECT_TIMEOUT = 2
+# users with cheap (cost 4) hashes for the load; user<i> has password pw-<i>
+LOAD_USERS = 300
+# a user whose password query takes SLOW_SECS (killed while it runs)
+SLOW = "slow@nahida.net"
+SLOW_SECS = 0.5
+SOAK_REQUESTS = 200000
+SOAK_WARMUP = 100000
+SOAK_CHUNK = 25000
+# the auth master's RSS may grow this much over a fault cycle or the soak
+RSS_SLACK = 0.05
+
+MODULE_EXTRA = """\
+pool_size = %d
+queue_limit = %d
+unknown_user_cost = 4
+password_query = SELECT CONCAT(local, '@', domain) AS user, \\
+  password_hash AS password FROM users \\
+  WHERE domain = :domain AND local = :local \\
+  AND SLEEP(IF(local = 'slow', %s, 0)) = 0
+""" % (POOL_SIZE, QUEUE_LIMIT, SLOW_SECS)
+
+S = None
+
+
+def setUpModule():
+    global S
+    S = Servers("faults", module_extra=MODULE_EXTRA)
+    S.dovecot.query_timeout = QUERY_TIMEOUT
+    S.dovecot.connect_timeout = CONNECT_TIMEOUT
+    S.start()
+    add_load_users(S.db, LOAD_USERS, extra=[("slow", "pw")])
+    proc.wait_for(lambda: login(USERS[0], PASSWORD)[0] == "OK", 30,
+                  what="the first successful login")
+
+
+def tearDownModule():
+    S.stop()
+
+
+# -- users, requests --
+
+def bcrypt_hashes(passwords):
+    """Cost-4 bcrypt hashes, fast: Python's crypt module (libxcrypt) where
+    it exists, else doveadm pw."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt
+        return [crypt.crypt(p, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
+                for p in passwords]
+    except ImportError:
+        return [cheap_hash(p) for p in passwords]
+
+
+def load_users(count):
+    return [("user%d" % i, "pw-%d" % i) for i in range(count)]
+
+
+def add_load_users(db, count, extra=()):
+    users = load_users(count) + list(extra)
+    hashes = bcrypt_hashes([p for _, p in users])
+    rows = ["('%s', 'nahida.net', '%s', 'load test')" % (local, h)
+            for (local, _), h in zip(users, hashes)]
+    db.sql("INSERT INTO users (local, domain, password_hash, display_name) "
+           "VALUES %s;" % ", ".join(rows), database="mail_server")
+
+
+def login(user, password, dovecot=None):
+    """AUTH PLAIN on a new connection to dovecot (default: S's)."""
+    c = AuthClient((dovecot or S.dovecot).auth_client_socket)
+    try:
+        return c.plain(user, password)
+    finally:
+        c.close()
+
+
+def lookup(user, dovecot=None):
+    """A userdb lookup on a new connection to dovecot (default: S's)."""
+    m = MasterClient((dovecot or S.dovecot).auth_userdb_socket)
+    try:
+        return m.user(user)
+    finally:
+        m.close()
+
+
+def timed(function, *args):
+    start = time.monotonic()
+    result = function(*args)
+    return result, time.monotonic() - start
+
+
+def parallel(*functions):
+    """Call the functions at once, each in a thread; return their results."""
+    results = [None] * len(functions)
+    errors = []
+
+    def call(i):
+        try:
+            results[i] = functions[i]()
+        except BaseException as e:
+            errors.append(e)
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(functions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+# -- processes --
+
+def auth_processes(dovecot):
+    """(auth master PIDs, auth-worker PIDs) of a Dovecot: children of its
+    master titled "<instance>/auth" and "<instance>/auth -w" (after a
+    reload the old master lingers for a moment)."""
+    masters, workers = [], []
+    for pid in proc.child_pids(dovecot.pid()):
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                title = f.read().replace(b"\0", b" ").strip()
+        except OSError:
+            continue
+        if title.endswith(b"/auth"):
+            masters.append(pid)
+        elif title.endswith(b"/auth -w"):
+            workers.append(pid)
+    return masters, workers
+
+
+def auth_master(dovecot):
+    """The PID of the auth master, once there is exactly one."""
+    masters = proc.wait_for(lambda: (lambda m: m if len(m) == 1 else None)(
+        auth_processes(dovecot)[0]), 10, what="one auth master")
+    return masters[0]
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def tcp_peers(pid):
+    """{socket inode: remote port} of the TCP connections pid holds."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    peers = {}
+    for table in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[9] in inodes:
+                        peers[fields[9]] = int(fields[2].rsplit(":", 1)[1], 16)
+        except OSError:
+            pass
+    return peers
+
+
+def db_connections(pid, db_port):
+    """How many TCP connections pid holds to the database port."""
+    return sum(1 for port in tcp_peers(pid).values() if port == db_port)
+
+
+def footprint(dovecot, db_port):
+    """The auth master's (pid, VmRSS in KiB, open FDs, database
+    connections). The FDs count neither the database connections nor the
+    connection to each auth-worker (their number follows the load)."""
+    pid = auth_master(dovecot)
+    fds = len(os.listdir("/proc/%d/fd" % pid))
+    db = db_connections(pid, db_port)
+    workers = len(auth_processes(dovecot)[1])
+    return pid, rss_kib(pid), fds - db - workers, db
+
+
+def settled_footprint(dovecot, db_port, timeout=5):
+    """footprint() once the FDs have stayed the same for half a second:
+    the master closes a client's connection a moment after the client
+    did, and a new auth-worker connects a moment after it started."""
+    last = footprint(dovecot, db_port)
+    stable_since = time.monotonic()
+    deadline = stable_since + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = footprint(dovecot, db_port)
+        if now[2:] != last[2:]:
+            stable_since = time.monotonic()
+        elif time.monotonic() - stable_since >= 0.5:
+            return now
+        last = now
+    return last
+
+
+def mail_user_connections(db):
+    return len(db.connection_ids("mail_user"))
+
+
+def db_clients(db_port):
+    """Who holds TCP connections to the database port: [(pid, title)], to
+    explain a failed connection count."""
+    holders = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        try:
+            n = list(tcp_peers(pid).values()).count(db_port)
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                title = f.read().replace(b"\0", b" ").strip().decode(errors="replace")
+        except OSError:
+            continue
+        holders += [(pid, title)] * n
+    return holders
+
+
+def running_statements(db):
+    """How many of mail_user's connections are running a statement."""
+    return int(db.sql("SELECT COUNT(*) FROM information_schema.processlist "
+                      "WHERE user = 'mail_user' AND command <> 'Sleep';"))
+
+
+# -- load --
+
+def _reply_fields(parts):
+    fields = {}
+    for p in parts:
+        key, _, value = p.partition("=")
+        fields[key] = value
+    return fields
+
+
+class Load:
+    """Mixed requests from several connections at once, each keeping up
+    to `window` requests in flight (pipelined, told apart by their ids).
+
+    Of every four connections three send logins to auth-client (kinds
+    drawn from login_kinds: "good" password, "wrong" password, "unknown"
+    user) and one sends userdb lookups to auth-userdb (three known users
+    to one unknown). users: (local part, password) in nahida.net. Every
+    answer is judged: right, a temporary failure, or wrong (anything else,
+    e.g. "unknown user" for a known one). A connection that Dovecot closes
+    (a reload) is reopened; what it had in flight counts as cut off.
+
+    run(count) sends count requests in all and returns when every answer
+    is in; start() and stop() run it in the background until stopped.
+    Results: counts (ok, temp, wrong, cut), wrong_answers (the first
+    few), max_temp_latency (seconds from request to a temporary failure),
+    with record=True also successes (sorted monotonic times of right
+    answers to good logins and known userdb lookups) and latencies
+    (seconds from request to answer, of every answer); duration
+    (seconds)."""
+
+    USERDB_KINDS = ("userdb", "userdb", "userdb", "userdb_unknown")
+
+    def __init__(self, dovecot, users, connections=8, window=8,
+                 login_kinds=("good", "good", "wrong", "unknown"),
+                 record=False, seed=0):
+        self.dovecot = dovecot
+        self.users = users
+        self.connections = connections
+        self.window = window
+        self.login_kinds = login_kinds
+        self.record = record
+        self.seed = seed
+        self.lock = threading.Lock()
+        self.counts = {"ok": 0, "temp": 0, "wrong": 0, "cut": 0}
+        self.wrong_answers = []
+        self.max_temp_latency = 0.0
+        self.successes = []
+        self.latencies = []
+        self.duration = 0.0
+        self.errors = []
+        self._stop = threading.Event()
+        self._threads = []
+        self._started = 0.0
+
+    @property
+    def requests(self):
+        return sum(self.counts.values())
+
+    def _login(self, rnd, rid):
+        local, password = self.users[rnd.randrange(len(self.users))]
+        kind = rnd.choice(self.login_kinds)
+        if kind == "wrong":
+            password += "-wrong"
+        elif kind == "unknown":
+            local = "nobody-" + local
+        user = "%s@nahida.net" % local
+        resp = base64.b64encode(b"\0%s\0%s" % (user.encode(), password.encode()))
+        line = (b"AUTH\t%d\tPLAIN\tservice=imap\tlip=127.0.0.1\t"
+                b"rip=127.0.0.1\tsecured\tno-penalty\tresp=%s\n" % (rid, resp))
+        return line, kind, user
+
+    def _userdb(self, rnd, rid):
+        local, _ = self.users[rnd.randrange(len(self.users))]
+        kind = rnd.choice(self.USERDB_KINDS)
+        if kind == "userdb_unknown":
+            local = "nobody-" + local
+        user = "%s@nahida.net" % local
+        return b"USER\t%d\t%s\tservice=lmtp\n" % (rid, user.encode()), kind, user
+
+    @staticmethod
+    def judge(kind, user, parts):
+        """"ok", "temp" or "wrong" for the reply (split at tabs)."""
+        result = parts[0]
+        if kind.startswith("userdb"):
+            if result == "FAIL":
+                return "temp"
+            if kind == "userdb":
+                home = _reply_fields(parts[3:]).get("home", "")
+                ok = (result == "USER" and parts[2] == user and
+                      home.endswith("/nahida.net/" + user.split("@")[0]))
+            else:
+                ok = result == "NOTFOUND"
+            return "ok" if ok else "wrong"
+        fields = _reply_fields(parts[2:])
+        if result == "FAIL" and is_tempfail(fields):
+            return "temp"
+        if kind == "good":
+            ok = result == "OK" and fields.get("user") == user
+        else:
+            ok = result == "FAIL"
+        return "ok" if ok else "wrong"
+
+    def _connect(self, userdb):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(60)
+        try:
+            if userdb:
+                sock.connect(self.dovecot.auth_userdb_socket)
+                sock.sendall(b"VERSION\t1\t0\n")
+                f = sock.makefile("rb")
+                f.readline()  # VERSION
+                f.readline()  # SPID
+            else:
+                sock.connect(self.dovecot.auth_client_socket)
+                sock.sendall(b"VERSION\t1\t2\nCPID\t%d\n" % threading.get_native_id())
+                f = sock.makefile("rb")
+                while f.readline().rstrip(b"\n") not in (b"DONE", b""):
+                    pass
+        except OSError:
+            sock.close()
+            raise
+        return sock, f
+
+    def _connect_retrying(self, userdb):
+        # the sockets go away for a moment while Dovecot reloads
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                return self._connect(userdb)
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _worker(self, n, quota):
+        rnd = random.Random("%s-%d" % (self.seed, n))
+        userdb = n % 4 == 3
+        make = self._userdb if userdb else self._login
+        pending = {}
+        rid = sent = 0
+        counts = {"ok": 0, "temp": 0, "wrong": 0, "cut": 0}
+        max_temp = 0.0
+        successes, latencies, wrong_answers = [], [], []
+        sock = f = None
+        try:
+            sock, f = self._connect_retrying(userdb)
+            while True:
+                batch = []
+                while (len(pending) < self.window and sent < quota and
+                       not self._stop.is_set()):
+                    rid += 1
+                    line, kind, user = make(rnd, rid)
+                    pending[rid] = (kind, user, time.monotonic())
+                    batch.append(line)
+                    sent += 1
+                if batch:
+                    try:
+                        sock.sendall(b"".join(batch))
+                    except OSError:
+                        pass  # read as end of file below
+                if not pending:
+                    break
+                try:
+                    line = f.readline()
+                except ConnectionResetError:
+                    line = b""
+                if not line:
+                    counts["cut"] += len(pending)
+                    pending.clear()
+                    f.close()
+                    sock.close()
+                    sock, f = self._connect_retrying(userdb)
+                    continue
+                parts = line.decode("utf-8", "replace").rstrip("\n").split("\t")
+                try:
+                    kind, user, sent_at = pending.pop(int(parts[1]))
+                except (IndexError, ValueError, KeyError):
+                    counts["wrong"] += 1
+                    wrong_answers.append(("?", "?", parts))
+                    continue
+                verdict = self.judge(kind, user, parts)
+                counts[verdict] += 1
+                now = time.monotonic()
+                if self.record:
+                    latencies.append(now - sent_at)
+                if verdict == "ok":
+                    if self.record and kind in ("good", "userdb"):
+                        successes.append(now)
+                elif verdict == "temp":
+                    max_temp = max(max_temp, now - sent_at)
+                elif len(wrong_answers) < 20:
+                    wrong_answers.append((kind, user, parts))
+        except Exception as e:  # reported by stop()
+            self.errors.append("connection %d: %r" % (n, e))
+        finally:
+            if f is not None:
+                f.close()
+                sock.close()
+            with self.lock:
+                for key, value in counts.items():
+                    self.counts[key] += value
+                self.max_temp_latency = max(self.max_temp_latency, max_temp)
+                self.successes.extend(successes)
+                self.latencies.extend(latencies)
+                self.wrong_answers.extend(wrong_answers)
+
+    def start(self, count=None):
+        per = [(count or 1 << 62) // self.connections] * self.connections
+        if count is not None:
+            per[0] += count - sum(per)
+        self._started = time.monotonic()
+        # daemon threads: an interrupted test run exits without them
+        self._threads = [threading.Thread(target=self._worker, args=(n, per[n]),
+                                          daemon=True)
+                         for n in range(self.connections)]
+        for t in self._threads:
+            t.start()
+        return self
+
+    def stop(self, wait_only=False):
+        if not wait_only:
+            self._stop.set()
+        for t in self._threads:
+            t.join()
+        self.duration = time.monotonic() - self._started
+        self.successes.sort()
+        if self.errors:
+            raise AssertionError("load generator failed: %s" % self.errors)
+        return self
+
+    def run(self, count):
+        return self.start(count).stop(wait_only=True)
+
+    def longest_gap(self, since, until):
+        """The longest time between right answers within [since, until]."""
+        times = [since] + [t for t in self.successes if since <= t <= until] + [until]
+        return max(b - a for a, b in zip(times, times[1:]))
+
+    def summary(self):
+        return ("%d requests in %.1f s (%.0f/s): %d right, %d temporary "
+                "failures, %d wrong, %d cut off" % (
+                    self.requests, self.duration,
+                    self.requests / max(self.duration, 1e-9), self.counts["ok"],
+                    self.counts["temp"], self.counts["wrong"], self.counts["cut"]))
+
+
+def report(test, text):
+    print("\n    [%s] %s" % (test.id().rsplit(".", 1)[-1], text), end=" ... ",
+          flush=True)
+
+
+# -- tests --
+
+class FaultTestCase(unittest.TestCase):
+    """Checks the state every fault test must leave behind."""
+
+    def assert_healed(self, dovecot=None, db=None):
+        """Logins and lookups work again, and the server sees at most
+        pool_size connections of mail_user."""
+        dovecot = dovecot or S.dovecot
+        db = db or S.db
+        proc.wait_for(lambda: login("user1@nahida.net", "pw-1", dovecot)[0] == "OK",
+                      20, interval=0.2, what="logins to work again")
+        self.assertEqual(lookup("user2@nahida.net", dovecot)[0], "USER")
+        try:
+            proc.wait_for(lambda: mail_user_connections(db) <= POOL_SIZE, 15,
+                          interval=0.2, what="at most pool_size connections "
+                          "on the server")
+        except TimeoutError as e:
+            raise AssertionError("%s; held by %s" % (e, db_clients(db.port))) from None
+
+    def assert_flat(self, before, dovecot, db_port):
+        """The auth master is the same process, its RSS grew by at most
+        RSS_SLACK, it has the same FDs and at most pool_size database
+        connections (see footprint()). Returns the footprint now."""
+        try:
+            proc.wait_for(lambda: footprint(dovecot, db_port)[2] <= before[2], 5,
+                          what="the FDs to settle")
+        except TimeoutError:
+            pass  # the assertion below says what is wrong
+        after = settled_footprint(dovecot, db_port)
+        self.assertEqual(after[0], before[0], "the auth master was replaced")
+        self.assertLessEqual(after[1], before[1] * (1 + RSS_SLACK),
+                             "RSS grew from %d to %d KiB" % (before[1], after[1]))
+        self.assertEqual(after[2], before[2], "open FDs went from %d to %d"
+                         % (before[2], after[2]))
+        self.assertLessEqual(after[3], POOL_SIZE)
+        return after
+
+    def cycles(self, cycle, measured=2, dovecot=None, db_port=None):
+        """Run the fault cycle once to warm up (the master's pools grow
+        to what the fault needs), then measured times more; the auth
+        master's footprint must stay flat over those."""
+        dovecot = dovecot or S.dovecot
+        db_port = db_port or S.db.port
+        cycle()
+        before = settled_footprint(dovecot, db_port)
+        for _ in range(measured):
+            cycle()
+        after = self.assert_flat(before, dovecot, db_port)
+        report(self, "%d cycles: auth master RSS %d -> %d KiB, FDs %d -> %d"
+               % (measured, before[1], after[1], before[2], after[2]))
+
+
+class HungDatabaseTest(FaultTestCase):
+    """LOCK TABLES users WRITE makes every query on users wait (a plain
+    SELECT too, which neither a row lock nor FLUSH TABLES WITH READ LOCK
+    would block), as a hung server does. The server would keep the
+    statements of the connections the module gave up on waiting
+    too, until the lock goes: unless they end themselves, as with the
+    max_statement_time = query_timeout that the module sets."""
+
+    def hang(self):
+        lock = S.db.session(database="mail_server")
+        lock.query("LOCK TABLES users WRITE;")
+        return lock
+
+    def test_lookups_fail_within_query_timeout(self):
+        def cycle():
+            with self.hang():
+                logged_in, looked_up = parallel(
+                    lambda: timed(login, "user3@nahida.net", "pw-3"),
+                    lambda: timed(lookup, "user4@nahida.net"))
+                # the lock is still held, but the server has ended the
+                # queries the module gave up on (max_statement_time)
+                proc.wait_for(lambda: running_statements(S.db) == 0, 3,
+                              what="the server to end the abandoned queries")
+            (result, fields), elapsed = logged_in
+            self.assertEqual(result, "FAIL")
+            self.assertTrue(is_tempfail(fields), fields)
+            self.assertLess(elapsed, QUERY_TIMEOUT + 2)
+            (result, fields), elapsed = looked_up
+            self.assertEqual(result, "FAIL")
+            self.assertLess(elapsed, QUERY_TIMEOUT + 2)
+            self.assert_healed()
+        self.cycles(cycle)
+        # the module's deadline; or, when libmariadb's read timeout (also
+        # query_timeout) fires first, a lost connection
+        proc.wait_for(lambda: S.dovecot.log_lines(
+            "query failed: Query timed out after %d s" % QUERY_TIMEOUT,
+            "query failed: Connection lost: 2013"), 10,
+            what="the timeout in the log")
+
+    def test_overflow_is_refused_at_once(self):
+        """100 lookups at once while the database hangs: pool_size run,
+        queue_limit wait and time out, the rest are refused at once."""
+        flood = 100
+
+        def cycle():
+            logged = S.dovecot.log().count("Too many lookups waiting")
+            with self.hang():
+                load = Load(S.dovecot, load_users(LOAD_USERS), connections=4,
+                            window=flood // 4, login_kinds=("good",),
+                            record=True, seed=logged)
+                load.run(flood)
+            fast = sum(1 for t in load.latencies if t < 1.5)
+            report(self, "%s; %d answered within 1.5 s"
+                   % (load.summary(), fast))
+            self.assertEqual(load.counts["temp"], flood, load.wrong_answers)
+            self.assertLess(load.max_temp_latency, QUERY_TIMEOUT + 2)
+            # at most queue_limit waited, besides those running on the
+            # connections (and those that went to a connection that came
+            # up while the flood arrived)
+            self.assertLessEqual(flood - fast, QUEUE_LIMIT + 2 * POOL_SIZE)
+            S.dovecot.wait_for_log("Too many lookups waiting",
+                                   logged + flood - QUEUE_LIMIT - 2 * POOL_SIZE)
+            self.assert_healed()
+        self.cycles(cycle)
+
+
+class RefusedConnectionTest(FaultTestCase):
+    def test_closed_port_fails_at_once(self):
+        """Every host refuses connections: each lookup fails at once,
+        connection attempts back off."""
+        closed = proc.free_port()
+        d = Dovecot(os.path.join(S.dir, "refused"), MODULE_SO,
+                    db_hosts="127.0.0.1:%d" % closed, db_password=S.db_password,
+                    connect_timeout=CONNECT_TIMEOUT, query_timeout=QUERY_TIMEOUT,
+                    module_extra="pool_size = %d\nunknown_user_cost = 4\n" % POOL_SIZE)
+
+        def cycle():
+            # long enough for a few connection attempts (back-off 1, 2 s)
+            deadline = time.monotonic() + 2.5
+            n = worst = 0
+            while time.monotonic() < deadline:
+                logged_in, looked_up = parallel(
+                    lambda: timed(login, "user%d@nahida.net" % n, "pw-%d" % n, d),
+                    lambda: timed(lookup, "user%d@nahida.net" % n, d))
+                (result, fields), elapsed = logged_in
+                self.assertEqual(result, "FAIL")
+                self.assertTrue(is_tempfail(fields), fields)
+                self.assertEqual(looked_up[0][0], "FAIL")
+                worst = max(worst, elapsed, looked_up[1])
+                n += 1
+            report(self, "%d logins and %d lookups, slowest answer %.2f s"
+                   % (n, n, worst))
+            self.assertLess(worst, QUERY_TIMEOUT + 2)
+        try:
+            d.start()
+            self.cycles(cycle, dovecot=d, db_port=closed)
+            d.wait_for_log("Could not connect to any database host")
+            d.wait_for_log("Not connected to any database host, next attempt in")
+            self.assertEqual(d.log_lines("Panic", "Fatal"), [])
+        finally:
+            d.stop()
+
+
+class DroppedConnectionTest(FaultTestCase):
+    def test_killed_connections_under_load(self):
+        """KILL (the server drops the connection; mid-query for the slow
+        user, whose query takes SLOW_SECS) and KILL QUERY, again and again
+        under load."""
+        def cycle():
+            # at most queue_limit requests in flight: a temporary failure
+            # comes from the fault, not from the queue overflowing
+            load = Load(S.dovecot, load_users(LOAD_USERS), connections=4,
+                        window=QUEUE_LIMIT // 4,
+                        login_kinds=("good",) * 4 + ("wrong", "unknown"))
+            slow = {"ok": 0, "temp": 0, "wrong": []}
+            stop = threading.Event()
+
+            def slow_logins():
+                while not stop.is_set():
+                    (result, fields), elapsed = timed(login, SLOW, "pw")
+                    if elapsed >= QUERY_TIMEOUT + 2:
+                        slow["wrong"].append((result, fields, elapsed))
+                    elif result == "OK":
+                        slow["ok"] += 1
+                    elif is_tempfail(fields):
+                        slow["temp"] += 1
+                    else:
+                        slow["wrong"].append((result, fields, elapsed))
+            t = threading.Thread(target=slow_logins)
+            load.start()
+            t.start()
+            killed = 0
+            try:
+                for i in range(8):
+                    time.sleep(0.25)
+                    killed += len(S.db.kill_connections(
+                        "mail_user", query_only=i % 2 == 1))
+            finally:
+                stop.set()
+                t.join()
+                load.stop()
+            report(self, "%d kills; %s; slow user: %d right, %d temporary "
+                   "failures" % (killed, load.summary(), slow["ok"], slow["temp"]))
+            self.assertEqual(load.wrong_answers, [])
+            self.assertEqual(slow["wrong"], [])
+            self.assertLess(load.max_temp_latency, QUERY_TIMEOUT + 2)
+            self.assertGreater(killed, 0)
+            self.assert_healed()
+        self.cycles(cycle)
+        S.dovecot.wait_for_log("Lost connection to")
+
+
+class MaxConnectionsTest(FaultTestCase):
+    def test_full_server_fails_at_once(self):
+        """max_connections reached: connecting fails with error 1040."""
+        old = S.db.sql("SELECT @@max_connections;").strip()
+
+        def cycle():
+            sessions = []
+            try:
+                # 10 is the smallest max_connections MariaDB takes
+                S.db.sql("SET GLOBAL max_connections = 10;")
+                S.db.kill_connections("mail_user")
+                while True:
+                    try:
+                        sessions.append(S.db.session(user="mail_user",
+                                                     password=S.db_password,
+                                                     tcp=True))
+                    except Exception as e:
+                        if "1040" not in str(e):
+                            raise
+                        break
+                    self.assertLess(len(sessions), 20)
+                worst = 0.0
+                for n in range(3):
+                    (result, fields), elapsed = timed(
+                        login, "user%d@nahida.net" % n, "pw-%d" % n)
+                    self.assertEqual(result, "FAIL")
+                    self.assertTrue(is_tempfail(fields), fields)
+                    worst = max(worst, elapsed)
+                report(self, "%d sessions fill the server; slowest answer "
+                       "%.2f s" % (len(sessions), worst))
+                self.assertLess(worst, QUERY_TIMEOUT + 2)
+                S.dovecot.wait_for_log("Too many connections")
+            finally:
+                for session in sessions:
+                    session.close()
+                S.db.sql("SET GLOBAL max_connections = %s;" % old)
+            self.assert_healed()
+        self.cycles(cycle, measured=1)
+
+
+class WorkersAndReloadTest(FaultTestCase):
+    def test_killed_workers_and_reloads_under_load(self):
+        """The class name makes it run last in this module (unittest
+        sorts classes by name): a reload replaces the auth master."""
+        killed = 0
+        load = Load(S.dovecot, load_users(LOAD_USERS), connections=4,
+                    window=QUEUE_LIMIT // 4)
+        load.start()
+        try:
+            for _ in range(2):
+                time.sleep(0.5)
+                for pid in auth_processes(S.dovecot)[1]:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        killed += 1
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.5)
+                S.dovecot.reload()
+            time.sleep(1)
+        finally:
+            load.stop()
+        report(self, "%d workers killed, 2 reloads; %s" % (killed, load.summary()))
+        self.assertEqual(load.wrong_answers, [])
+        self.assertGreater(load.counts["ok"], 0)
+        self.assertGreater(killed, 0)
+        self.assert_healed()
+        # one auth master, and it holds at most pool_size connections
+        master = auth_master(S.dovecot)
+        self.assertLessEqual(db_connections(master, S.db.port), POOL_SIZE)
+        self.assertEqual([line for line in S.dovecot.log_lines("Panic", "Fatal")
+                          if "killed with signal 9" not in line], [])
+
+
+class SoakTest(FaultTestCase):
+    def test_soak(self):
+        """SOAK_REQUESTS mixed requests on a Dovecot of its own (no debug
+        log, the default queue_limit), in chunks of SOAK_CHUNK: the auth
+        master's RSS at the end within RSS_SLACK of what it was after
+        SOAK_WARMUP requests, the same FDs, no wrong answer, no temporary
+        failure, no error in the log."""
+        d = Dovecot(os.path.join(S.dir, "soak"), MODULE_SO,
+                    db_hosts="127.0.0.1:%d" % S.db.port, db_password=S.db_password,
+                    connect_timeout=CONNECT_TIMEOUT, query_timeout=QUERY_TIMEOUT,
+                    module_extra="pool_size = %d\nunknown_user_cost = 4\n" % POOL_SIZE,
+                    dovecot_extra="auth_debug = no\nauth_verbose = no\n")
+        users = load_users(LOAD_USERS)
+        # mostly good logins (repeat logins, cheap with the login cache),
+        # some wrong passwords and unknown users (bcrypt cost 4 in a worker)
+        kinds = ("good",) * 6 + ("wrong", "unknown")
+        samples = []  # (requests so far, footprint)
+        total = duration = temp = 0
+        wrong = []
+        try:
+            d.start()
+            while total < SOAK_REQUESTS:
+                load = Load(d, users, connections=8, window=64, login_kinds=kinds,
+                            seed=total).run(SOAK_CHUNK)
+                total += load.requests
+                duration += load.duration
+                temp += load.counts["temp"]
+                wrong += load.wrong_answers
+                if total == SOAK_WARMUP:
+                    before = settled_footprint(d, S.db.port)
+                    workers = auth_processes(d)[1]
+                    workers_rss = sum(rss_kib(p) for p in workers)
+                    samples.append((total, before))
+                elif total > SOAK_WARMUP:
+                    samples.append((total, self.assert_flat(
+                        before, d, S.db.port)))
+            after = samples[-1][1]
+            workers = auth_processes(d)[1]
+            report(self, "%d requests in %.1f s (%.0f/s), %d temporary failures; "
+                   "auth master RSS %d -> %d KiB (%s), FDs %d -> %d (+%d -> %d "
+                   "to the database); %d auth-workers, RSS %d -> %d KiB" % (
+                       total, duration, total / duration, temp,
+                       before[1], after[1],
+                       ", ".join("%dk: %d" % (n // 1000, f[1]) for n, f in samples),
+                       before[2], after[2], before[3], after[3], len(workers),
+                       workers_rss, sum(rss_kib(p) for p in workers)))
+            self.assertEqual(wrong, [])
+            self.assertEqual(temp, 0)
+            self.assertEqual(total, SOAK_REQUESTS)
+            self.assertEqual(d.log_lines("Panic", "Fatal", "rror"), [])
+        finally:
+            d.stop()
