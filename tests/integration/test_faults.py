@@ -53,6 +53,10 @@ SOAK_WARMUP = 100000
 SOAK_CHUNK = 25000
 # the auth master's RSS may grow this much over a fault cycle or the soak
 RSS_SLACK = 0.05
+# With the module built with ASan (.ci/run), its allocator keeps freed
+# memory in quarantine, so RSS says nothing about leaks there: compare
+# FDs, processes and connections only (ASan itself reports bad memory use).
+SANITIZED = bool(os.environ.get("SANITIZER_LOG_DIR"))
 
 MODULE_EXTRA = """\
 pool_size = %d
@@ -558,8 +562,9 @@ class FaultTestCase(unittest.TestCase):
             pass  # the assertion below says what is wrong
         after = settled_footprint(dovecot, db_port)
         self.assertEqual(after[0], before[0], "the auth master was replaced")
-        self.assertLessEqual(after[1], before[1] * (1 + RSS_SLACK),
-                             "RSS grew from %d to %d KiB" % (before[1], after[1]))
+        if not SANITIZED:
+            self.assertLessEqual(after[1], before[1] * (1 + RSS_SLACK),
+                                 "RSS grew from %d to %d KiB" % (before[1], after[1]))
         self.assertEqual(after[2], before[2], "open FDs went from %d to %d"
                          % (before[2], after[2]))
         self.assertLessEqual(after[3], POOL_SIZE)
