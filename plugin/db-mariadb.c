@@ -103,7 +103,7 @@ MYSQL *db_mariadb_mysql_init(struct db_mariadb *db, bool nonblocking)
 {
 	const struct db_mariadb_settings *set = db->set;
 	unsigned int connect_timeout = set->connect_timeout_secs;
-	unsigned int query_timeout = set->query_timeout_secs;
+	unsigned int query_timeout = set->query_timeout_secs, io_timeout;
 	my_bool on = 1, verify = set->tls_verify ? 1 : 0;
 	MYSQL *mysql;
 
@@ -112,9 +112,14 @@ MYSQL *db_mariadb_mysql_init(struct db_mariadb *db, bool nonblocking)
 		i_fatal_status(FATAL_OUTOFMEM, "mysql_init() failed");
 	if (nonblocking)
 		(void)mysql_options(mysql, MYSQL_OPT_NONBLOCK, 0);
+	/* a slow query is ended first by the pool's deadline (non-blocking)
+	   or by the server's max_statement_time (blocking), always the same
+	   way; libmariadb's own timeouts are for a server that stopped
+	   answering altogether */
+	io_timeout = query_timeout + 1;
 	(void)mysql_options(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
-	(void)mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &query_timeout);
-	(void)mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &query_timeout);
+	(void)mysql_options(mysql, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+	(void)mysql_options(mysql, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
 	(void)mysql_options(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	/* a query the client gave up on must not go on running (and holding
 	   a server thread) on the server */
