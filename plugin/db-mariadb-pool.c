@@ -273,8 +273,12 @@ db_mariadb_conn_request_failed(struct db_mariadb_conn *conn,
 	e_warning(db->event, "Lost connection to %s: %s",
 		  db_mariadb_host_str(&db->set->parsed_hosts[conn->host_idx]),
 		  error);
-	/* e.g. a Galera node that isn't ready (1047): look elsewhere */
-	db_mariadb_host_failed(db, conn->host_idx);
+	/* e.g. a Galera node that isn't ready (1047): look elsewhere; but a
+	   connection that worked and was then closed by the server (idle
+	   timeout, KILL, a restart) says nothing about the host yet:
+	   reconnecting finds out */
+	if (!was_used || !db_mariadb_errno_is_dropped(err))
+		db_mariadb_host_failed(db, conn->host_idx);
 	db_mariadb_conn_close(conn);
 	if (was_used && !req->retried) {
 		/* the server may just have closed an idle connection:

@@ -55,6 +55,9 @@ struct db_mariadb {
 
 /* Errors after which a connection cannot be used again. */
 bool db_mariadb_errno_is_connection_lost(unsigned int err);
+/* The server closed or killed the connection: after it had worked, the
+   connection's fault, not the host's (idle timeout, KILL, a restart). */
+bool db_mariadb_errno_is_dropped(unsigned int err);
 const char *db_mariadb_host_str(const struct db_mariadb_host *host);
 
 /* A MYSQL handle with the configured options (timeouts, charset, TLS). */

@@ -71,6 +71,12 @@ bool db_mariadb_errno_is_connection_lost(unsigned int err)
 	}
 }
 
+bool db_mariadb_errno_is_dropped(unsigned int err)
+{
+	return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
+		err == ER_CONNECTION_KILLED;
+}
+
 const char *
 db_mariadb_host_str(const struct db_mariadb_host *host)
 {
@@ -507,7 +513,11 @@ int db_mariadb_lookup(struct db_mariadb *db,
 		e_warning(db->event, "Lost connection to %s: %s",
 			  db_mariadb_host_str(&db->set->parsed_hosts[db->host_idx]),
 			  error);
-		db_mariadb_host_failed(db, db->host_idx);
+		/* a connection that worked and was then closed by the server
+		   (idle timeout, KILL, a restart): reconnecting finds out
+		   whether the host is really gone */
+		if (!was_connected || !db_mariadb_errno_is_dropped(err))
+			db_mariadb_host_failed(db, db->host_idx);
 		db_mariadb_disconnect(db);
 		/* a connection that was already open may just have been
 		   closed by the server while idle: try once more at once */
