@@ -197,6 +197,8 @@ static void db_mariadb_conn_connect(struct db_mariadb_conn *conn)
 	conn->host_idx = db_mariadb_first_host(conn->db);
 	conn->hosts_tried = 0;
 	str_truncate(conn->connect_errors, 0);
+	if (conn->host_idx != 0)
+		str_append(conn->connect_errors, "the primary failed recently");
 	db_mariadb_conn_connect_host(conn);
 }
 

@@ -35,6 +35,8 @@ struct db_mariadb {
 	MYSQL *mysql;
 	/* index into set->parsed_hosts of the connected host */
 	unsigned int host_idx;
+	/* connected to a replica: when to give it up for the primary */
+	struct timeout *to_primary;
 	ARRAY_TYPE(db_mariadb_stmt) stmts;
 
 	/* non-blocking mode: the pool and the requests waiting for it */

@@ -98,6 +98,7 @@ void db_mariadb_stmts_close(ARRAY_TYPE(db_mariadb_stmt) *stmts)
 
 static void db_mariadb_disconnect(struct db_mariadb *db)
 {
+	timeout_remove(&db->to_primary);
 	db_mariadb_stmts_close(&db->stmts);
 	if (db->mysql != NULL) {
 		mysql_close(db->mysql);
@@ -223,6 +224,34 @@ void db_mariadb_backoff_reset(struct db_mariadb *db)
 	db->backoff_msecs = 0;
 }
 
+static void db_mariadb_primary_timer_start(struct db_mariadb *db,
+					  unsigned int secs);
+
+/* On a replica for DB_MARIADB_HOST_RETRY_SECS: give the connection up, so
+   that the next lookup tries the primary first again. A timer rather than
+   a check at the next lookup: an auth-worker may sit idle for long. */
+static void db_mariadb_primary_timeout(struct db_mariadb *db)
+{
+	if (db_mariadb_host_is_skipped(db, 0)) {
+		/* the primary failed again meanwhile: not before it may be
+		   tried */
+		db_mariadb_primary_timer_start(db,
+			I_MAX(db->host_retry_at[0] - ioloop_time, 1));
+		return;
+	}
+	e_debug(db->event, "Closing the connection to %s to try the primary "
+		"again", db_mariadb_host_str(&db->set->parsed_hosts[db->host_idx]));
+	db_mariadb_disconnect(db);
+}
+
+static void db_mariadb_primary_timer_start(struct db_mariadb *db,
+					  unsigned int secs)
+{
+	timeout_remove(&db->to_primary);
+	db->to_primary = timeout_add(secs * 1000, db_mariadb_primary_timeout,
+				     db);
+}
+
 /* Connect to the first host that answers. Returns 0, or -1 with the
    reason in error_r. */
 static int db_mariadb_connect(struct db_mariadb *db, const char **error_r)
@@ -240,6 +269,8 @@ static int db_mariadb_connect(struct db_mariadb *db, const char **error_r)
 
 	errors = t_str_new(128);
 	first = db_mariadb_first_host(db);
+	if (first != 0)
+		str_append(errors, "the primary failed recently");
 	for (n = 0; n < set->parsed_hosts_count; n++) {
 		/* from the first host that didn't fail recently, in order */
 		i = (first + n) % set->parsed_hosts_count;
@@ -250,8 +281,16 @@ static int db_mariadb_connect(struct db_mariadb *db, const char **error_r)
 		else {
 			db->host_idx = i;
 			db_mariadb_backoff_reset(db);
-			e_debug(db->event, "Connected to %s",
-				db_mariadb_host_str(host));
+			if (i == 0) {
+				e_debug(db->event, "Connected to %s",
+					db_mariadb_host_str(host));
+				return 0;
+			}
+			e_warning(db->event, "Connected to %s, not to the "
+				  "primary: %s", db_mariadb_host_str(host),
+				  str_c(errors));
+			db_mariadb_primary_timer_start(db,
+				DB_MARIADB_HOST_RETRY_SECS);
 			return 0;
 		}
 		if (str_len(errors) > 0)
