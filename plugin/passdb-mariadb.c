@@ -17,8 +17,10 @@
 
    A login that is not a valid local@domain address is an unknown user
    without a query. An unknown user's password is checked against a dummy
-   hash of unknown_user_cost, so that the answer takes as long as for a
-   wrong password and response times don't tell which addresses exist. The password query's columns become passdb fields as
+   hash of unknown_user_cost, and so is the password of a locked account
+   (stored password empty, '*' or '!'), so that the answer takes as long as
+   for a wrong password and response times don't tell which addresses
+   exist or are locked. The password query's columns become passdb fields as
    with passdb sql: "user" gives the canonical address, "password" the
    stored hash, every other column an extra field. A database failure is
    always an internal failure (the client is told to try again later),
@@ -60,9 +62,10 @@ struct passdb_mariadb_request {
 	} callback;
 	/* the bare bcrypt hash sent to the worker */
 	const char *hash;
-	/* the user is unknown: the worker checks the dummy hash only to
-	   take as long as for a wrong password */
-	bool unknown_user;
+	/* hash is the dummy hash, checked only to take as long as for a
+	   wrong password: the answer is dummy_result whatever it says */
+	bool dummy;
+	enum passdb_result dummy_result;
 };
 
 static struct mariadb_passdb_module *
@@ -132,14 +135,19 @@ passdb_mariadb_parse_user(struct auth_request *request,
 
 /* What is left to do after the row was read, before a hash is checked.
    Returns TRUE with the bare bcrypt hash in hash_r when it must be
-   checked; FALSE with the final result in result_r otherwise. */
+   checked; FALSE with the final result in result_r otherwise. For a locked
+   account with unknown_user_cost > 0, returns TRUE with the dummy hash,
+   dummy_r set and PASSWORD_MISMATCH in result_r. */
 static bool
 passdb_mariadb_want_verify(struct auth_request *request, const char *stored,
-			   const char **hash_r, enum passdb_result *result_r)
+			   const char **hash_r, bool *dummy_r,
+			   enum passdb_result *result_r)
 {
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
 	const char *scheme, *error;
 	int ret;
 
+	*dummy_r = FALSE;
 	/* what auth_request_password_verify() does before any scheme */
 	if (request->fields.skip_password_check) {
 		*result_r = PASSDB_RESULT_OK;
@@ -178,9 +186,18 @@ passdb_mariadb_want_verify(struct auth_request *request, const char *stored,
 	}
 	if (ret == 0) {
 		/* empty, '*' or '!': a locked account */
-		auth_request_log_password_mismatch(request, AUTH_SUBSYS_DB);
 		*result_r = PASSDB_RESULT_PASSWORD_MISMATCH;
-		return FALSE;
+		if (module->dummy_hash == NULL) {
+			auth_request_log_password_mismatch(request,
+							   AUTH_SUBSYS_DB);
+			return FALSE;
+		}
+		/* answer as late as for a wrong password (the dummy check
+		   logs the mismatch) */
+		e_debug(authdb_event(request), "Account is locked");
+		*hash_r = module->dummy_hash;
+		*dummy_r = TRUE;
+		return TRUE;
 	}
 	return TRUE;
 }
@@ -205,11 +222,11 @@ passdb_mariadb_worker_reply(struct auth_worker_connection *conn ATTR_UNUSED,
 	enum passdb_result result;
 
 	result = passdb_blocking_auth_worker_reply_parse(request, reply);
-	if (preq->unknown_user) {
+	if (preq->dummy) {
 		/* whatever the dummy check said, unless the worker failed */
 		passdb_mariadb_finish(preq,
 			result == PASSDB_RESULT_INTERNAL_FAILURE ?
-			result : PASSDB_RESULT_USER_UNKNOWN);
+			result : preq->dummy_result);
 		return TRUE;
 	}
 	/* a mismatch was logged by the worker */
@@ -235,9 +252,11 @@ static void passdb_mariadb_verify_in_worker(struct passdb_mariadb_request *preq)
 	str_append_tabescaped(str, preq->hash);
 	str_append_c(str, '\t');
 	auth_request_export(request, str);
-	e_debug(authdb_event(request), preq->unknown_user ?
+	e_debug(authdb_event(request), !preq->dummy ?
+		"Verifying the password in a worker" :
+		preq->dummy_result == PASSDB_RESULT_USER_UNKNOWN ?
 		"Verifying a dummy hash in a worker (unknown user)" :
-		"Verifying the password in a worker");
+		"Verifying a dummy hash in a worker (locked account)");
 	auth_worker_call(request->pool, request->fields.user, str_c(str),
 			 passdb_mariadb_worker_reply, preq);
 }
@@ -265,15 +284,22 @@ passdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 	}
 	if (result == PASSDB_RESULT_USER_UNKNOWN && module->dummy_hash != NULL) {
 		/* answer as late as for a wrong password */
-		preq->unknown_user = TRUE;
+		preq->dummy = TRUE;
+		preq->dummy_result = result;
 		preq->hash = module->dummy_hash;
 		passdb_mariadb_verify_in_worker(preq);
 		return;
 	}
 	if (result != PASSDB_RESULT_OK ||
 	    !passdb_mariadb_want_verify(request, stored, &preq->hash,
-					&result)) {
+					&preq->dummy, &result)) {
 		passdb_mariadb_finish(preq, result);
+		return;
+	}
+	if (preq->dummy) {
+		/* a locked account */
+		preq->dummy_result = result;
+		passdb_mariadb_verify_in_worker(preq);
 		return;
 	}
 	preq->hash = p_strdup(request->pool, preq->hash);
@@ -338,6 +364,7 @@ passdb_mariadb_verify_plain(struct auth_request *request, const char *password,
 	struct passdb_mariadb_request *preq;
 	enum passdb_result result;
 	const char *stored, *hash, *error;
+	bool dummy;
 	int ret;
 
 	if (!request->passdb->passdb->blocking) {
@@ -357,13 +384,18 @@ passdb_mariadb_verify_plain(struct auth_request *request, const char *password,
 			passdb_mariadb_module(request)->dummy_hash, &error);
 	}
 	if (result != PASSDB_RESULT_OK ||
-	    !passdb_mariadb_want_verify(request, stored, &hash, &result)) {
+	    !passdb_mariadb_want_verify(request, stored, &hash, &dummy,
+					&result)) {
 		callback(result, request);
 		return;
 	}
 	/* in an auth-worker: bcrypt right here */
 	ret = db_mariadb_password_verify(password, hash, &error);
-	if (ret < 0) {
+	if (dummy) {
+		/* a locked account, whatever the dummy check said */
+		auth_request_log_password_mismatch(request, AUTH_SUBSYS_DB);
+		result = PASSDB_RESULT_PASSWORD_MISMATCH;
+	} else if (ret < 0) {
 		e_error(authdb_event(request), "Stored password is not "
 			"usable: %s", error);
 		result = PASSDB_RESULT_INTERNAL_FAILURE;

@@ -44,6 +44,18 @@ class BlockingTest(unittest.TestCase):
                 r, fields = auth(S, user, password)
                 self.assertEqual((r, is_tempfail(fields)), (result, temp), fields)
 
+    def test_a_locked_account_gets_the_dummy_check(self):
+        S.db.sql("INSERT INTO users (local, domain, password_hash, display_name) "
+                 "SELECT 'locked', domain, CONCAT('!', password_hash), 'Locked' "
+                 "FROM users WHERE local = 'deepwood';", database="mail_server")
+        try:
+            before = len(S.dovecot.log_lines("Account is locked"))
+            r, fields = auth(S, "locked@nahida.net", PASSWORD)
+            self.assertEqual((r, is_tempfail(fields)), ("FAIL", False), fields)
+            S.dovecot.wait_for_log("Account is locked", before + 1)
+        finally:
+            S.db.sql("DELETE FROM users WHERE local = 'locked';", database="mail_server")
+
     def test_userdb_and_iteration(self):
         m = MasterClient(S.dovecot.auth_userdb_socket)
         try:

@@ -130,6 +130,15 @@ class UnknownUserTest(unittest.TestCase):
             self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
         S.dovecot.wait_for_log("Verifying a dummy hash", before + 3)
 
+    def test_locked_accounts_are_checked_against_a_dummy_hash(self):
+        # else a locked account would answer at once, unlike a wrong password
+        what = "Verifying a dummy hash in a worker (locked account)"
+        before = len(S.dovecot.log_lines(what))
+        for local in ("empty", "star", "bang"):
+            result, fields = auth(S, local + "@nahida.net", PASSWORD)
+            self.assertEqual((result, is_tempfail(fields)), ("FAIL", False), local)
+        S.dovecot.wait_for_log(what, before + 3)
+
 
 class ZyWritePrivilegeTest(unittest.TestCase):
     def test_self_check_warns_when_the_account_can_write(self):
