@@ -282,9 +282,10 @@ db_mariadb_conn_request_failed(struct db_mariadb_conn *conn,
 	if (!was_used || !db_mariadb_errno_is_dropped(err))
 		db_mariadb_host_failed(db, conn->host_idx);
 	db_mariadb_conn_close(conn);
-	if (was_used && !req->retried) {
-		/* the server may just have closed an idle connection:
-		   try once more, first in line */
+	if ((was_used || db->set->parsed_hosts_count > 1) && !req->retried) {
+		/* the server may just have closed an idle connection, or
+		   with several hosts the next one may answer (the failed
+		   one is skipped now): try once more, first in line */
 		req->retried = TRUE;
 		DLLIST2_PREPEND(&db->queue_head, &db->queue_tail, req);
 		db->queue_len++;

@@ -559,8 +559,11 @@ int db_mariadb_lookup(struct db_mariadb *db,
 			db_mariadb_host_failed(db, db->host_idx);
 		db_mariadb_disconnect(db);
 		/* a connection that was already open may just have been
-		   closed by the server while idle: try once more at once */
-		if (!was_connected || attempt > 0) {
+		   closed by the server while idle, and with several hosts the
+		   next one may answer (e.g. after a Galera node refused the
+		   query with 1047): try once more at once */
+		if (attempt > 0 ||
+		    (!was_connected && db->set->parsed_hosts_count < 2)) {
 			*error_r = t_strdup_printf("Connection lost: %s", error);
 			return -1;
 		}
