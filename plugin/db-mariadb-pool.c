@@ -256,6 +256,18 @@ static void db_mariadb_conn_connect_failed(struct db_mariadb_conn *conn)
 	db_mariadb_pool_dispatch(db);
 }
 
+static void db_mariadb_pool_close_idle_to(struct db_mariadb *db,
+					  unsigned int host_idx)
+{
+	unsigned int i;
+
+	for (i = 0; i < db->set->pool_size; i++) {
+		if (db->conns[i].state == DB_MARIADB_CONN_IDLE &&
+		    db->conns[i].host_idx == host_idx)
+			db_mariadb_conn_close(&db->conns[i]);
+	}
+}
+
 static void
 db_mariadb_conn_request_failed(struct db_mariadb_conn *conn,
 			       unsigned int err, const char *error)
@@ -279,10 +291,15 @@ db_mariadb_conn_request_failed(struct db_mariadb_conn *conn,
 	   connection that worked and was then closed by the server (idle
 	   timeout, KILL, a restart) says nothing about the host yet:
 	   reconnecting finds out */
-	if (!was_used || !db_mariadb_errno_is_dropped(err))
+	if (!was_used || !db_mariadb_errno_is_dropped(err)) {
 		db_mariadb_host_failed(db, conn->host_idx);
+		/* the other idle connections to it would fail the retry */
+		db_mariadb_pool_close_idle_to(db, conn->host_idx);
+	}
 	db_mariadb_conn_close(conn);
-	if ((was_used || db->set->parsed_hosts_count > 1) && !req->retried) {
+	if ((was_used || (db->set->parsed_hosts_count > 1 &&
+			  db_mariadb_errno_is_server_failure(err))) &&
+	    !req->retried) {
 		/* the server may just have closed an idle connection, or
 		   with several hosts the next one may answer (the failed
 		   one is skipped now): try once more, first in line */

@@ -60,6 +60,10 @@ bool db_mariadb_errno_is_connection_lost(unsigned int err);
 /* The server closed or killed the connection: after it had worked, the
    connection's fault, not the host's (idle timeout, KILL, a restart). */
 bool db_mariadb_errno_is_dropped(unsigned int err);
+/* The server went away or refused the query as a whole (a Galera node
+   that is not ready, a shutdown): another host may answer it. Not client
+   errors, which would fail there too. */
+bool db_mariadb_errno_is_server_failure(unsigned int err);
 const char *db_mariadb_host_str(const struct db_mariadb_host *host);
 
 /* A MYSQL handle with the configured options (timeouts, charset, TLS). */

@@ -16,7 +16,11 @@
    error, a server shutting down, a Galera node that is not ready) closes
    the connection. A query that found its connection dead is retried once on
    a new one, since servers drop idle connections (wait_timeout) all the
-   time. A failed connect starts a back-off (1 s doubling up to 8 s) during
+   time; so is a new connection's query that the server failed, when there
+   is another host to go to. A host whose connect or fresh connection failed
+   is skipped for DB_MARIADB_HOST_RETRY_SECS; a used connection the server
+   dropped is not held against its host. A connection on a replica is given
+   up after that long for the primary. A failed connect starts a back-off (1 s doubling up to 8 s) during
    which lookups fail at once instead of each waiting for the connect
    timeout. All of these are reported to the caller as errors, which the
    passdb and userdb turn into temporary failures, never into "unknown
@@ -75,6 +79,12 @@ bool db_mariadb_errno_is_dropped(unsigned int err)
 {
 	return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
 		err == ER_CONNECTION_KILLED;
+}
+
+bool db_mariadb_errno_is_server_failure(unsigned int err)
+{
+	return db_mariadb_errno_is_dropped(err) ||
+		err == ER_UNKNOWN_COM_ERROR || err == ER_SERVER_SHUTDOWN;
 }
 
 const char *
@@ -563,7 +573,8 @@ int db_mariadb_lookup(struct db_mariadb *db,
 		   next one may answer (e.g. after a Galera node refused the
 		   query with 1047): try once more at once */
 		if (attempt > 0 ||
-		    (!was_connected && db->set->parsed_hosts_count < 2)) {
+		    (!was_connected && (db->set->parsed_hosts_count < 2 ||
+					!db_mariadb_errno_is_server_failure(err)))) {
 			*error_r = t_strdup_printf("Connection lost: %s", error);
 			return -1;
 		}

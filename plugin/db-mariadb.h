@@ -32,8 +32,9 @@ const struct db_mariadb_settings *db_mariadb_get_settings(struct db_mariadb *db)
    row in row_r (allocated from pool), 0 if there is no row, -1 with the
    reason in error_r if the query failed, the server could not be reached
    or more than one row matched. The connection is opened on demand (hosts
-   in order) and, when a connection turns out to be lost, opened again and
-   the query retried once. */
+   in order) and, when a connection turns out to be lost (or, with several
+   hosts, a new one's server failed), opened again and the query retried
+   once. */
 int db_mariadb_lookup(struct db_mariadb *db,
 		      const struct db_mariadb_query *query,
 		      const struct db_mariadb_user *user, pool_t pool,
