@@ -227,7 +227,7 @@ class FailoverTest(unittest.TestCase):
 
     def test_blocking_workers_return_to_the_primary(self):
         """blocking = yes: each auth-worker gives up its connection to the
-        replica at its next lookup once it is HOST_RETRY_SECS old and the
+        replica by a timer, HOST_RETRY_SECS after connecting, once the
         primary is no longer skipped."""
         on_replica = [(round(t - self.events["kill"], 1), p, r)
                       for t, p, r in self.peers["yes"]
