@@ -164,6 +164,12 @@ bool db_mariadb_query_parse(pool_t pool, const char *text,
 					t_strndup(name, I_MIN(len, 32)));
 				return FALSE;
 			}
+			if (array_count(&params) == DB_MARIADB_QUERY_MAX_PARAMS) {
+				*error_r = t_strdup_printf(
+					"more than %u placeholders",
+					DB_MARIADB_QUERY_MAX_PARAMS);
+				return FALSE;
+			}
 			array_push_back(&params, &param);
 			str_append_c(sql, '?');
 			p = name + len;

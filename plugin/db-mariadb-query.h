@@ -8,6 +8,9 @@ enum db_mariadb_param {
 	DB_MARIADB_PARAM_USER,	/* :user   - local@domain */
 };
 
+/* A query binds at most this many parameters. */
+#define DB_MARIADB_QUERY_MAX_PARAMS 32
+
 struct db_mariadb_query {
 	/* as written in the configuration (used in log messages) */
 	const char *text;
@@ -22,7 +25,8 @@ struct db_mariadb_query {
    of quoted strings and comments. Values are never put into the SQL text:
    each placeholder becomes a '?' bound as a parameter. Returns TRUE, or
    FALSE with the reason in error_r (an unknown placeholder, a bare '?',
-   an unterminated string or comment). */
+   an unterminated string or comment, more than
+   DB_MARIADB_QUERY_MAX_PARAMS placeholders). */
 bool db_mariadb_query_parse(pool_t pool, const char *text,
 			    struct db_mariadb_query **query_r,
 			    const char **error_r);

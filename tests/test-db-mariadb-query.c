@@ -1,6 +1,7 @@
 /* Copyright (c) 2026 dovecot-mariadb-auth authors, see the included COPYING file */
 
 #include "lib.h"
+#include "str.h"
 #include "test-common.h"
 #include "db-mariadb-query.h"
 
@@ -192,6 +193,34 @@ static void test_query_invalid(void)
 	test_end();
 }
 
+static void test_query_max_params(void)
+{
+	struct db_mariadb_query *query;
+	const char *error = NULL;
+	string_t *text;
+	unsigned int i;
+	pool_t pool;
+
+	test_begin("db_mariadb_query_parse() placeholder limit");
+	pool = pool_alloconly_create("test db_mariadb_query", 1024);
+	text = t_str_new(512);
+	str_append(text, "SELECT 1 FROM t WHERE u IN (:user");
+	for (i = 1; i < DB_MARIADB_QUERY_MAX_PARAMS; i++)
+		str_append(text, ", :user");
+	test_assert(db_mariadb_query_parse(pool, t_strconcat(str_c(text), ")",
+							     NULL),
+					   &query, &error));
+	test_assert(query != NULL &&
+		    query->params_count == DB_MARIADB_QUERY_MAX_PARAMS);
+	/* one more is refused with a reason, not an assertion at start-up */
+	str_append(text, ", :local)");
+	test_assert(!db_mariadb_query_parse(pool, str_c(text), &query, &error));
+	test_assert(query == NULL);
+	test_assert_strcmp(error, "more than 32 placeholders");
+	pool_unref(&pool);
+	test_end();
+}
+
 static void test_query_param_name(void)
 {
 	test_begin("db_mariadb_param_name()");
@@ -209,6 +238,7 @@ int main(void)
 	static void (*const test_functions[])(void) = {
 		test_query_valid,
 		test_query_invalid,
+		test_query_max_params,
 		test_query_param_name,
 		NULL
 	};
