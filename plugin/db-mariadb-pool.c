@@ -30,6 +30,7 @@
 #include "str.h"
 #include "db-mariadb-query.h"
 #include "db-mariadb-user.h"
+#include "db-mariadb-params.h"
 #include "db-mariadb-private.h"
 
 #include <sys/socket.h>
@@ -67,6 +68,9 @@ struct db_mariadb_conn {
 
 	struct db_mariadb_request *request;
 	MYSQL_STMT *stmt;
+	/* the running request's parameters, read by libmariadb until its
+	   execution has finished */
+	struct db_mariadb_params params;
 	MYSQL *ret_mysql;
 	int ret_int;
 };
@@ -320,8 +324,8 @@ static void db_mariadb_conn_execute(struct db_mariadb_conn *conn)
 	/* the statement is in the list now: closing the connection
 	   closes it */
 	conn->step = DB_MARIADB_STEP_EXECUTE;
-	if (db_mariadb_stmt_bind_params(conn->stmt, req->query,
-					&req->user) < 0) {
+	if (db_mariadb_params_bind(&conn->params, conn->stmt, req->query,
+				   &req->user) < 0) {
 		db_mariadb_conn_request_failed(conn,
 			mysql_stmt_errno(conn->stmt), t_strdup_printf(
 			"Binding parameters failed: %s",

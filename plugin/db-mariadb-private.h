@@ -92,9 +92,6 @@ void db_mariadb_stmts_close(ARRAY_TYPE(db_mariadb_stmt) *stmts);
 int db_mariadb_stmt_add(ARRAY_TYPE(db_mariadb_stmt) *stmts,
 			const struct db_mariadb_query *query, MYSQL_STMT *st,
 			const char **error_r);
-int db_mariadb_stmt_bind_params(MYSQL_STMT *st,
-				const struct db_mariadb_query *query,
-				const struct db_mariadb_user *user);
 /* After mysql_stmt_store_result(): read the one row. Returns 1 with it,
    0 if there is none, -1 with the reason (and MariaDB's error number, 0 if
    none applies) if fetching failed or more than one row matched. Frees

@@ -36,6 +36,7 @@
 #include "db-mariadb-password.h"
 #include "db-mariadb-query.h"
 #include "db-mariadb-user.h"
+#include "db-mariadb-params.h"
 #include "db-mariadb-private.h"
 
 #include <mysqld_error.h>
@@ -43,8 +44,6 @@
 
 #define DB_MARIADB_BACKOFF_MIN_MSECS 1000
 #define DB_MARIADB_BACKOFF_MAX_MSECS 8000
-/* A lookup binds at most this many parameters. */
-#define DB_MARIADB_MAX_PARAMS 32
 
 struct db_mariadb_iter {
 	struct db_mariadb *db;
@@ -378,47 +377,6 @@ db_mariadb_stmt_get(struct db_mariadb *db, const struct db_mariadb_query *query,
 	return st;
 }
 
-static const char *
-db_mariadb_param_value(const struct db_mariadb_user *user,
-		       enum db_mariadb_param param)
-{
-	switch (param) {
-	case DB_MARIADB_PARAM_LOCAL:
-		return user->local;
-	case DB_MARIADB_PARAM_DOMAIN:
-		return user->domain;
-	case DB_MARIADB_PARAM_USER:
-		return user->address;
-	}
-	i_unreached();
-}
-
-int db_mariadb_stmt_bind_params(MYSQL_STMT *st,
-				const struct db_mariadb_query *query,
-				const struct db_mariadb_user *user)
-{
-	MYSQL_BIND binds[DB_MARIADB_MAX_PARAMS];
-	unsigned long lengths[DB_MARIADB_MAX_PARAMS];
-	unsigned int i;
-	const char *value;
-
-	if (query->params_count == 0)
-		return 0;
-	i_assert(query->params_count <= DB_MARIADB_MAX_PARAMS);
-	memset(binds, 0, sizeof(binds[0]) * query->params_count);
-	for (i = 0; i < query->params_count; i++) {
-		value = db_mariadb_param_value(user, query->params[i]);
-		lengths[i] = strlen(value);
-		binds[i].buffer_type = MYSQL_TYPE_STRING;
-		binds[i].buffer = (void *)value;
-		binds[i].buffer_length = lengths[i];
-		binds[i].length = &lengths[i];
-	}
-	/* mysql_stmt_bind_param() copies the bind array; the values must stay
-	   valid until execute, which follows right away */
-	return mysql_stmt_bind_param(st, binds) ? -1 : 0;
-}
-
 /* Fetch the current row's columns as strings. */
 static int
 db_mariadb_stmt_fetch_row(MYSQL_STMT *st, MYSQL_RES *meta, pool_t pool,
@@ -518,13 +476,15 @@ db_mariadb_lookup_once(struct db_mariadb *db,
 		       struct db_mariadb_row *row_r, unsigned int *errno_r,
 		       const char **error_r)
 {
+	/* executed in this frame: the parameters live until it's done */
+	struct db_mariadb_params params;
 	MYSQL_STMT *st;
 
 	*errno_r = 0;
 	st = db_mariadb_stmt_get(db, query, errno_r, error_r);
 	if (st == NULL)
 		return -1;
-	if (db_mariadb_stmt_bind_params(st, query, user) < 0 ||
+	if (db_mariadb_params_bind(&params, st, query, user) < 0 ||
 	    mysql_stmt_execute(st) != 0 ||
 	    mysql_stmt_store_result(st) != 0) {
 		*errno_r = mysql_stmt_errno(st);

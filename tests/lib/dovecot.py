@@ -130,7 +130,7 @@ SANITIZER_TEMPLATE = """
 # ASan reserves terabytes of address space for its shadow memory
 default_vsz_limit = 0
 import_environment = TZ LD_PRELOAD={libasan} \
-  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path={dir}/asan \
+  ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=1:abort_on_error=1:log_path={dir}/asan \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path={dir}/ubsan
 """
 
