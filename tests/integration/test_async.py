@@ -114,19 +114,8 @@ def mixed_load(requests_per_thread, threads, allow_tempfail=False, during=None):
 
 
 def auth_worker_pids():
-    """PIDs of this Dovecot's auth-worker processes (children of its master)."""
-    master = S.dovecot.pid()
-    pids = []
-    for pid in proc.child_pids(master):
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                # process title "<instance>/auth -w"
-                title = f.read().replace(b"\0", b" ").strip()
-            if title.endswith(b"/auth -w"):
-                pids.append(pid)
-        except OSError:
-            pass
-    return pids
+    """PIDs of this Dovecot's auth-worker processes."""
+    return S.dovecot.auth_processes()[1]
 
 
 class LoadTest(unittest.TestCase):

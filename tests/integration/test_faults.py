@@ -161,21 +161,7 @@ def parallel(*functions):
 # -- processes --
 
 def auth_processes(dovecot):
-    """(auth master PIDs, auth-worker PIDs) of a Dovecot: children of its
-    master titled "<instance>/auth" and "<instance>/auth -w" (after a
-    reload the old master lingers for a moment)."""
-    masters, workers = [], []
-    for pid in proc.child_pids(dovecot.pid()):
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                title = f.read().replace(b"\0", b" ").strip()
-        except OSError:
-            continue
-        if title.endswith(b"/auth"):
-            masters.append(pid)
-        elif title.endswith(b"/auth -w"):
-            workers.append(pid)
-    return masters, workers
+    return dovecot.auth_processes()
 
 
 def auth_master(dovecot):

@@ -233,6 +233,28 @@ class Dovecot:
                       os.path.exists(self.auth_client_socket), timeout,
                       what="dovecot to start")
 
+    def auth_processes(self):
+        """(auth master PIDs, auth-worker PIDs): children of the master
+        titled "<instance>/auth" and "<instance>/auth -w" (after a reload
+        the old auth master lingers for a moment)."""
+        masters, workers = [], []
+        for pid in proc.child_pids(self.pid()) if self.pid() else []:
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    title = f.read().replace(b"\0", b" ").strip()
+            except OSError:
+                continue
+            if title.endswith(b"/auth"):
+                masters.append(pid)
+            elif title.endswith(b"/auth -w"):
+                workers.append(pid)
+        return masters, workers
+
+    def auth_pids(self):
+        """Every auth process: masters and workers."""
+        masters, workers = self.auth_processes()
+        return masters + workers
+
     def stop(self):
         proc.stop_pid(self.pid())
 
