@@ -125,13 +125,18 @@ static void db_mariadb_conn_close(struct db_mariadb_conn *conn)
 	int fd;
 
 	db_mariadb_conn_unwait(conn);
-	if (conn->mysql != NULL) {
-		/* a dead or hung server must not make closing block: shut
-		   the socket down first, so that the goodbye messages fail at
-		   once */
+	if (conn->mysql != NULL && conn->state != DB_MARIADB_CONN_IDLE) {
+		/* in the middle of a step, or failed: a dead or hung server
+		   must not make closing block, so shut the socket down first
+		   and the goodbye messages fail at once. An idle connection
+		   says goodbye (COM_QUIT: a few bytes into an empty socket
+		   buffer, no answer awaited), so that the server doesn't
+		   count and log it as an aborted client. */
 		fd = mysql_get_socket(conn->mysql);
 		if (fd >= 0)
 			(void)shutdown(fd, SHUT_RDWR);
+	}
+	if (conn->mysql != NULL) {
 		/* a statement being prepared isn't in the list yet */
 		if (conn->step == DB_MARIADB_STEP_PREPARE && conn->stmt != NULL)
 			(void)mysql_stmt_close(conn->stmt);

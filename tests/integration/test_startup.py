@@ -1,7 +1,9 @@
 """What the module refuses at start-up, and says why: a configuration
 file with a mistake (file:line: reason), and Dovecot's auth cache set to
-check bcrypt hashes in the auth master."""
+check bcrypt hashes in the auth master. Also how the module leaves: its
+connections say goodbye, so MariaDB counts no aborted clients."""
 
+import time
 import unittest
 
 from fixture import PASSWORD, USERS, Servers, auth, wait_for_first_login
@@ -17,6 +19,15 @@ def login_refused(servers):
         return True
 
 
+def wait_for_fatal(servers, text):
+    """The auth process starts with the first connection and stops with
+    a fatal error containing text; a refused login starts it again (a
+    client that came too early may have found no auth process yet)."""
+    def refused_with_text():
+        return login_refused(servers) and servers.dovecot.log_lines(text)
+    proc.wait_for(refused_with_text, 30, interval=0.5, what="the fatal error")
+
+
 def start(name, **kwargs):
     servers = Servers(name, **kwargs)
     servers.start()
@@ -27,10 +38,7 @@ class StartupTest(unittest.TestCase):
     def test_bad_setting_stops_auth_with_file_and_line(self):
         s = start("badconf", module_extra="pool_size = lots\n")
         try:
-            self.assertTrue(login_refused(s))
-            proc.wait_for(lambda: s.dovecot.log_lines(
-                "Fatal: mariadb: %s:" % s.dovecot.module_config), 20,
-                what="the fatal error")
+            wait_for_fatal(s, "Fatal: mariadb: %s:" % s.dovecot.module_config)
             line = s.dovecot.log_lines("Fatal: mariadb:")[0]
             self.assertRegex(line, r"dovecot-mariadb\.conf\.ext:\d+: pool_size: "
                              r"invalid value 'lots': expected a number")
@@ -40,10 +48,7 @@ class StartupTest(unittest.TestCase):
     def test_auth_cache_must_verify_in_workers(self):
         s = start("authcache", dovecot_extra="auth_cache_size = 1M\n")
         try:
-            self.assertTrue(login_refused(s))
-            proc.wait_for(lambda: s.dovecot.log_lines(
-                "needs auth_cache_verify_password_with_worker = yes"), 20,
-                what="the fatal error")
+            wait_for_fatal(s, "needs auth_cache_verify_password_with_worker = yes")
         finally:
             s.stop()
         s = start("authcache-ok", dovecot_extra="auth_cache_size = 1M\n"
@@ -55,3 +60,38 @@ class StartupTest(unittest.TestCase):
             self.assertEqual(auth(s, USERS[0], "wrong")[0], "FAIL")
         finally:
             s.stop()
+
+
+def aborted_clients(servers):
+    out = servers.db.sql("SHOW GLOBAL STATUS LIKE 'Aborted_clients';")
+    return int(out.split()[1])
+
+
+class CleanCloseTest(unittest.TestCase):
+    """When an auth process ends (reload, stop, idle) its connections say
+    goodbye: MariaDB logs no "Aborted connection" and counts no aborted
+    client for them."""
+
+    def test_reload_and_stop_leave_no_aborted_clients(self):
+        for mode in ("no", "yes"):
+            with self.subTest(blocking=mode):
+                s = start("close-" + mode, module_extra="blocking = %s\n" % mode)
+                try:
+                    wait_for_first_login(s)
+                    r = s.dovecot.doveadm("user", USERS[1])
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    before = aborted_clients(s)
+                    old_auth = set(s.dovecot.auth_pids())
+                    s.dovecot.reload()
+                    proc.wait_for(lambda: not old_auth & set(s.dovecot.auth_pids()),
+                                  30, what="the old auth processes to exit")
+                    proc.wait_for(lambda: auth(s, USERS[0], PASSWORD)[0] == "OK",
+                                  30, what="logins after the reload")
+                    s.dovecot.stop()
+                    # the server counts an abort when it reads the broken
+                    # connection: give it a moment
+                    time.sleep(1)
+                    self.assertEqual(aborted_clients(s), before)
+                finally:
+                    s.stop()
+
