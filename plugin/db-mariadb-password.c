@@ -41,8 +41,27 @@ static const char *db_mariadb_password_strip_scheme(const char *stored)
 	return stored;
 }
 
-int db_mariadb_password_parse(const char *stored, const char **hash_r,
-			      const char **error_r)
+static int
+db_mariadb_password_check_cost(unsigned int cost, unsigned int max_cost,
+			       const char **error_r)
+{
+	if (cost < DB_MARIADB_BCRYPT_COST_MIN || cost > max_cost) {
+		*error_r = t_strdup_printf("bcrypt cost %u is outside %u..%u",
+					   cost, DB_MARIADB_BCRYPT_COST_MIN,
+					   max_cost);
+		return -1;
+	}
+	return 0;
+}
+
+unsigned int db_mariadb_password_cost(const char *hash)
+{
+	/* "$2y$NN$" */
+	return (hash[4] - '0') * 10 + (hash[5] - '0');
+}
+
+int db_mariadb_password_parse(const char *stored, unsigned int max_cost,
+			      const char **hash_r, const char **error_r)
 {
 	const char *hash;
 	unsigned int i, cost;
@@ -73,14 +92,9 @@ int db_mariadb_password_parse(const char *stored, const char **hash_r,
 		*error_r = "bcrypt hash has a malformed cost field";
 		return -1;
 	}
-	cost = (hash[4] - '0') * 10 + (hash[5] - '0');
-	if (cost < DB_MARIADB_BCRYPT_COST_MIN ||
-	    cost > DB_MARIADB_BCRYPT_COST_MAX) {
-		*error_r = t_strdup_printf(
-			"bcrypt cost %u is outside %u..%u", cost,
-			DB_MARIADB_BCRYPT_COST_MIN, DB_MARIADB_BCRYPT_COST_MAX);
+	cost = db_mariadb_password_cost(hash);
+	if (db_mariadb_password_check_cost(cost, max_cost, error_r) < 0)
 		return -1;
-	}
 	for (i = 7; i < DB_MARIADB_BCRYPT_LEN; i++) {
 		if (!is_bcrypt_char(hash[i])) {
 			*error_r = "bcrypt hash contains a character "
@@ -99,7 +113,8 @@ int db_mariadb_password_verify(const char *plaintext, const char *stored,
 	const char *hash, *result;
 	int ret;
 
-	ret = db_mariadb_password_parse(stored, &hash, error_r);
+	ret = db_mariadb_password_parse(stored, DB_MARIADB_BCRYPT_COST_MAX,
+					&hash, error_r);
 	if (ret <= 0)
 		return ret;
 	/* libxcrypt refuses passphrases of CRYPT_MAX_PASSPHRASE_SIZE octets
@@ -159,13 +174,9 @@ int db_mariadb_password_dummy_hash(unsigned int cost, const char **hash_r,
 {
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
 
-	if (cost < DB_MARIADB_BCRYPT_COST_MIN ||
-	    cost > DB_MARIADB_BCRYPT_COST_MAX) {
-		*error_r = t_strdup_printf("bcrypt cost %u is outside %u..%u",
-					   cost, DB_MARIADB_BCRYPT_COST_MIN,
-					   DB_MARIADB_BCRYPT_COST_MAX);
+	if (db_mariadb_password_check_cost(cost, DB_MARIADB_BCRYPT_COST_MAX,
+					   error_r) < 0)
 		return -1;
-	}
 	/* "$2y$NN$" and 22 random salt characters; the 31 characters of
 	   the hash itself are made up and match no password */
 	if (crypt_gensalt_rn("$2y$", cost, NULL, 0,
@@ -187,13 +198,9 @@ int db_mariadb_password_generate(const char *plaintext, unsigned int cost,
 	const char *result;
 	int ret = 0;
 
-	if (cost < DB_MARIADB_BCRYPT_COST_MIN ||
-	    cost > DB_MARIADB_BCRYPT_COST_MAX) {
-		*error_r = t_strdup_printf("bcrypt cost %u is outside %u..%u",
-					   cost, DB_MARIADB_BCRYPT_COST_MIN,
-					   DB_MARIADB_BCRYPT_COST_MAX);
+	if (db_mariadb_password_check_cost(cost, DB_MARIADB_BCRYPT_COST_MAX,
+					   error_r) < 0)
 		return -1;
-	}
 	if (crypt_gensalt_rn("$2y$", cost, NULL, 0,
 			     setting, sizeof(setting)) == NULL) {
 		*error_r = t_strdup_printf("crypt_gensalt_rn() failed: %m");
@@ -210,4 +217,33 @@ int db_mariadb_password_generate(const char *plaintext, unsigned int cost,
 	safe_memset(data, 0, sizeof(*data));
 	i_free(data);
 	return ret;
+}
+
+void db_mariadb_cost_tracker_add(struct db_mariadb_cost_tracker *tracker,
+				 unsigned int cost)
+{
+	i_assert(cost <= DB_MARIADB_BCRYPT_COST_MAX);
+	if (tracker->filled == DB_MARIADB_COST_WINDOW)
+		tracker->counts[tracker->window[tracker->pos]]--;
+	else
+		tracker->filled++;
+	tracker->window[tracker->pos] = cost;
+	tracker->counts[cost]++;
+	tracker->pos = (tracker->pos + 1) % DB_MARIADB_COST_WINDOW;
+}
+
+unsigned int
+db_mariadb_cost_tracker_get(const struct db_mariadb_cost_tracker *tracker,
+			    unsigned int default_cost)
+{
+	unsigned int cost, best = default_cost, best_count = 0;
+
+	for (cost = 0; cost <= DB_MARIADB_BCRYPT_COST_MAX; cost++) {
+		if (tracker->counts[cost] >= best_count &&
+		    tracker->counts[cost] > 0) {
+			best = cost;
+			best_count = tracker->counts[cost];
+		}
+	}
+	return best;
 }

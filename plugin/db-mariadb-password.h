@@ -16,9 +16,13 @@
    hash_r (a "{BLF-CRYPT}" or "{CRYPT}" prefix removed), 0 when the account
    has no usable password (empty, or starting with '*' or '!', the usual
    way to lock an account), -1 with the reason in error_r when it is not a
-   bcrypt hash this module understands. The reason never quotes the hash. */
-int db_mariadb_password_parse(const char *stored, const char **hash_r,
-			      const char **error_r);
+   bcrypt hash this module understands or its cost is above max_cost. The
+   reason never quotes the hash. */
+int db_mariadb_password_parse(const char *stored, unsigned int max_cost,
+			      const char **hash_r, const char **error_r);
+
+/* The cost of a hash that db_mariadb_password_parse() accepted. */
+unsigned int db_mariadb_password_cost(const char *hash);
 
 /* Check a plaintext password against a stored one. Returns 1 if it
    matches, 0 if not (also for a locked account, and for a password longer
@@ -41,10 +45,28 @@ int db_mariadb_password_dummy_hash(unsigned int cost, const char **hash_r,
    the reason in error_r. */
 int db_mariadb_password_self_test(const char **error_r);
 
-/* Make a new "$2y$" hash with the given cost (for the dummy hash that
-   unknown users are checked against, and for the tests). Returns 0, or -1
+/* Make a new "$2y$" hash of the plaintext with the given cost (for the
+   password scheme's generate function and the tests). Returns 0, or -1
    with the reason in error_r. */
 int db_mariadb_password_generate(const char *plaintext, unsigned int cost,
 				 const char **hash_r, const char **error_r);
+
+/* The costs of the hashes read most recently, so that the dummy check
+   costs what checking the stored hashes costs (unknown_user_cost = auto)
+   without the admin matching two numbers by hand. */
+#define DB_MARIADB_COST_WINDOW 64
+struct db_mariadb_cost_tracker {
+	unsigned char window[DB_MARIADB_COST_WINDOW];
+	unsigned int pos, filled;
+	unsigned int counts[DB_MARIADB_BCRYPT_COST_MAX + 1];
+};
+
+void db_mariadb_cost_tracker_add(struct db_mariadb_cost_tracker *tracker,
+				 unsigned int cost);
+/* The most common cost in the window (the higher one of a tie), or
+   default_cost while the window is empty. */
+unsigned int
+db_mariadb_cost_tracker_get(const struct db_mariadb_cost_tracker *tracker,
+			    unsigned int default_cost);
 
 #endif

@@ -28,6 +28,8 @@ enum db_mariadb_setting_type {
 	DB_MARIADB_SET_BOOL,
 	DB_MARIADB_SET_SECS,
 	DB_MARIADB_SET_UINT,
+	/* a number or "auto" (DB_MARIADB_COST_AUTO) */
+	DB_MARIADB_SET_UINT_AUTO,
 };
 
 struct db_mariadb_setting_def {
@@ -44,6 +46,9 @@ struct db_mariadb_setting_def {
 	  offsetof(struct db_mariadb_settings, key), default_value, 0, 0 }
 #define DEF_UINT(key, default_value, min, max) \
 	{ #key, DB_MARIADB_SET_UINT, \
+	  offsetof(struct db_mariadb_settings, key), default_value, min, max }
+#define DEF_UINT_AUTO(key, default_value, min, max) \
+	{ #key, DB_MARIADB_SET_UINT_AUTO, \
 	  offsetof(struct db_mariadb_settings, key), default_value, min, max }
 #define DEF_SECS(key, default_value, min, max) \
 	{ #key, DB_MARIADB_SET_SECS, \
@@ -69,7 +74,8 @@ static const struct db_mariadb_setting_def db_mariadb_setting_defs[] = {
 	DEF_UINT(pool_size, "2", 1, 64),
 	DEF_UINT(queue_limit, "1000", 1, 1000000),
 
-	DEF_UINT(unknown_user_cost, "10", 0, 31),
+	DEF_UINT_AUTO(unknown_user_cost, "auto", 0, 31),
+	DEF_UINT(bcrypt_max_cost, "15", 4, 31),
 
 	DEF(login_cache, BOOL, "yes"),
 	DEF_UINT(login_cache_size, "10000", 1, 10000000),
@@ -142,6 +148,23 @@ db_mariadb_setting_set(pool_t pool, struct db_mariadb_settings *set,
 			return -1;
 		}
 		*(unsigned int *)ptr = secs;
+		return 0;
+	case DB_MARIADB_SET_UINT_AUTO:
+		if (strcmp(value, "auto") == 0) {
+			*(unsigned int *)ptr = DB_MARIADB_COST_AUTO;
+			return 0;
+		}
+		if (str_to_uint(value, &num) < 0) {
+			*error_r = "expected a number or auto";
+			return -1;
+		}
+		if (num < def->min || num > def->max) {
+			*error_r = t_strdup_printf(
+				"must be auto or between %u and %u",
+				def->min, def->max);
+			return -1;
+		}
+		*(unsigned int *)ptr = num;
 		return 0;
 	case DB_MARIADB_SET_UINT:
 		if (str_to_uint(value, &num) < 0) {
@@ -281,9 +304,14 @@ db_mariadb_settings_check(pool_t pool, struct db_mariadb_settings *set,
 		*error_r = "tls_ca, tls_cert or tls_key is set but tls = no";
 		return -1;
 	}
-	if (set->unknown_user_cost > 0 && set->unknown_user_cost < 4) {
-		*error_r = "unknown_user_cost: must be 0 (no dummy check) "
-			"or a bcrypt cost of 4..31";
+	if (set->unknown_user_cost != DB_MARIADB_COST_AUTO &&
+	    set->unknown_user_cost > 0 &&
+	    (set->unknown_user_cost < 4 ||
+	     set->unknown_user_cost > set->bcrypt_max_cost)) {
+		*error_r = t_strdup_printf(
+			"unknown_user_cost: must be auto, 0 (no dummy check) "
+			"or a bcrypt cost of 4..bcrypt_max_cost (%u)",
+			set->bcrypt_max_cost);
 		return -1;
 	}
 	if ((set->tls_cert[0] == '\0') != (set->tls_key[0] == '\0')) {

@@ -6,6 +6,8 @@
 struct db_mariadb_query;
 
 #define DB_MARIADB_SETTINGS_FILE_MAX_SIZE (1024*1024)
+/* unknown_user_cost = auto */
+#define DB_MARIADB_COST_AUTO UINT_MAX
 
 struct db_mariadb_host {
 	/* either a host name or address with a port ... */
@@ -36,8 +38,12 @@ struct db_mariadb_settings {
 	unsigned int pool_size;
 	unsigned int queue_limit;
 
-	/* bcrypt cost of the dummy check for unknown users, 0 = none */
+	/* bcrypt cost of the dummy check for unknown users and locked
+	   accounts: 0 = none, DB_MARIADB_COST_AUTO = the cost most common
+	   among the hashes read recently */
 	unsigned int unknown_user_cost;
+	/* stored bcrypt hashes of a higher cost are refused */
+	unsigned int bcrypt_max_cost;
 
 	bool login_cache;
 	unsigned int login_cache_size;

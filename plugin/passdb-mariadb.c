@@ -42,14 +42,25 @@
 #include "db-mariadb-password.h"
 #include "db-mariadb-user.h"
 
+/* How often a stored hash whose cost differs from a fixed
+   unknown_user_cost is warned about. */
+#define PASSDB_MARIADB_COST_WARNING_INTERVAL_SECS 3600
+
 struct mariadb_passdb_module {
 	struct passdb_module module;
 
+	pool_t pool;
 	struct db_mariadb *db;
 	/* auth master, blocking = no, login_cache = yes */
 	struct db_mariadb_login_cache *login_cache;
-	/* unknown users are checked against this (unknown_user_cost > 0) */
-	const char *dummy_hash;
+	/* unknown_user_cost = auto: the costs of the hashes read */
+	struct db_mariadb_cost_tracker costs;
+	/* unknown users and locked accounts are checked against a dummy
+	   hash of this cost, made when first needed */
+	const char *dummy_hashes[DB_MARIADB_BCRYPT_COST_MAX + 1];
+	/* a fixed unknown_user_cost: when a hash of another cost may be
+	   warned about next */
+	time_t cost_warning_at;
 };
 
 struct passdb_mariadb_request {
@@ -72,6 +83,63 @@ static struct mariadb_passdb_module *
 passdb_mariadb_module(struct auth_request *request)
 {
 	return (struct mariadb_passdb_module *)request->passdb->passdb;
+}
+
+/* A dummy hash of the given cost: checking a password against it takes
+   as long as against a real hash of that cost, and never matches. */
+static const char *
+passdb_mariadb_dummy_hash_cost(struct mariadb_passdb_module *module,
+			       unsigned int cost)
+{
+	const char *hash, *error;
+
+	if (module->dummy_hashes[cost] == NULL) {
+		if (db_mariadb_password_dummy_hash(cost, &hash, &error) < 0)
+			i_fatal("mariadb: %s", error);
+		module->dummy_hashes[cost] = p_strdup(module->pool, hash);
+	}
+	return module->dummy_hashes[cost];
+}
+
+/* The hash unknown users and locked accounts are checked against, NULL
+   with unknown_user_cost = 0. */
+static const char *passdb_mariadb_dummy_hash(struct mariadb_passdb_module *module)
+{
+	unsigned int cost = db_mariadb_get_settings(module->db)->unknown_user_cost;
+
+	if (cost == 0)
+		return NULL;
+	if (cost == DB_MARIADB_COST_AUTO) {
+		cost = db_mariadb_cost_tracker_get(&module->costs,
+						   DB_MARIADB_BCRYPT_DEFAULT_COST);
+	}
+	return passdb_mariadb_dummy_hash_cost(module, cost);
+}
+
+/* A stored hash was read: the dummy check follows its cost (auto), or a
+   fixed cost that differs from it is warned about, since unknown users
+   are then answered faster or slower than wrong passwords. */
+static void
+passdb_mariadb_saw_hash(struct auth_request *request, const char *hash)
+{
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+	unsigned int fixed = db_mariadb_get_settings(module->db)->unknown_user_cost;
+	unsigned int cost = db_mariadb_password_cost(hash);
+
+	if (fixed == DB_MARIADB_COST_AUTO) {
+		db_mariadb_cost_tracker_add(&module->costs, cost);
+		return;
+	}
+	if (fixed == 0 || cost == fixed ||
+	    ioloop_time < module->cost_warning_at)
+		return;
+	module->cost_warning_at = ioloop_time +
+		PASSDB_MARIADB_COST_WARNING_INTERVAL_SECS;
+	e_warning(authdb_event(request), "Stored bcrypt hash has cost %u, "
+		  "but unknown_user_cost = %u: unknown users are answered %s "
+		  "than wrong passwords, which tells which addresses exist "
+		  "(unknown_user_cost = auto follows the stored hashes)",
+		  cost, fixed, cost > fixed ? "faster" : "slower");
 }
 
 /* Turn a lookup's outcome into passdb fields and a result. Returns OK with
@@ -144,7 +212,7 @@ passdb_mariadb_want_verify(struct auth_request *request, const char *stored,
 			   enum passdb_result *result_r)
 {
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
-	const char *scheme, *error;
+	const char *scheme, *dummy, *error;
 	int ret;
 
 	*dummy_r = FALSE;
@@ -177,28 +245,32 @@ passdb_mariadb_want_verify(struct auth_request *request, const char *stored,
 		*result_r = PASSDB_RESULT_INTERNAL_FAILURE;
 		return FALSE;
 	}
-	ret = db_mariadb_password_parse(stored, hash_r, &error);
+	ret = db_mariadb_password_parse(stored,
+		db_mariadb_get_settings(module->db)->bcrypt_max_cost,
+		hash_r, &error);
 	if (ret < 0) {
 		e_error(authdb_event(request), "Stored password is not "
 			"usable: %s", error);
 		*result_r = PASSDB_RESULT_INTERNAL_FAILURE;
 		return FALSE;
 	}
-	if (ret == 0) {
-		/* empty, '*' or '!': a locked account */
-		*result_r = PASSDB_RESULT_PASSWORD_MISMATCH;
-		if (module->dummy_hash == NULL) {
-			auth_request_log_password_mismatch(request,
-							   AUTH_SUBSYS_DB);
-			return FALSE;
-		}
-		/* answer as late as for a wrong password (the dummy check
-		   logs the mismatch) */
-		e_debug(authdb_event(request), "Account is locked");
-		*hash_r = module->dummy_hash;
-		*dummy_r = TRUE;
+	if (ret > 0) {
+		passdb_mariadb_saw_hash(request, *hash_r);
 		return TRUE;
 	}
+
+	/* empty, '*' or '!': a locked account */
+	*result_r = PASSDB_RESULT_PASSWORD_MISMATCH;
+	dummy = passdb_mariadb_dummy_hash(module);
+	if (dummy == NULL) {
+		auth_request_log_password_mismatch(request, AUTH_SUBSYS_DB);
+		return FALSE;
+	}
+	/* answer as late as for a wrong password (the dummy check logs the
+	   mismatch) */
+	e_debug(authdb_event(request), "Account is locked");
+	*hash_r = dummy;
+	*dummy_r = TRUE;
 	return TRUE;
 }
 
@@ -252,11 +324,14 @@ static void passdb_mariadb_verify_in_worker(struct passdb_mariadb_request *preq)
 	str_append_tabescaped(str, preq->hash);
 	str_append_c(str, '\t');
 	auth_request_export(request, str);
-	e_debug(authdb_event(request), !preq->dummy ?
-		"Verifying the password in a worker" :
-		preq->dummy_result == PASSDB_RESULT_USER_UNKNOWN ?
-		"Verifying a dummy hash in a worker (unknown user)" :
-		"Verifying a dummy hash in a worker (locked account)");
+	if (!preq->dummy)
+		e_debug(authdb_event(request), "Verifying the password in a worker");
+	else {
+		e_debug(authdb_event(request), "Verifying a dummy hash of cost "
+			"%u in a worker (%s)", db_mariadb_password_cost(preq->hash),
+			preq->dummy_result == PASSDB_RESULT_USER_UNKNOWN ?
+			"unknown user" : "locked account");
+	}
 	auth_worker_call(request->pool, request->fields.user, str_c(str),
 			 passdb_mariadb_worker_reply, preq);
 }
@@ -282,11 +357,11 @@ passdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 		auth_request_unref(&request);
 		return;
 	}
-	if (result == PASSDB_RESULT_USER_UNKNOWN && module->dummy_hash != NULL) {
+	if (result == PASSDB_RESULT_USER_UNKNOWN &&
+	    (preq->hash = passdb_mariadb_dummy_hash(module)) != NULL) {
 		/* answer as late as for a wrong password */
 		preq->dummy = TRUE;
 		preq->dummy_result = result;
-		preq->hash = module->dummy_hash;
 		passdb_mariadb_verify_in_worker(preq);
 		return;
 	}
@@ -378,10 +453,10 @@ passdb_mariadb_verify_plain(struct auth_request *request, const char *password,
 
 	result = passdb_mariadb_lookup_blocking(request, &stored);
 	if (result == PASSDB_RESULT_USER_UNKNOWN &&
-	    passdb_mariadb_module(request)->dummy_hash != NULL) {
+	    (hash = passdb_mariadb_dummy_hash(
+			passdb_mariadb_module(request))) != NULL) {
 		/* answer as late as for a wrong password */
-		(void)db_mariadb_password_verify(password,
-			passdb_mariadb_module(request)->dummy_hash, &error);
+		(void)db_mariadb_password_verify(password, hash, &error);
 	}
 	if (result != PASSDB_RESULT_OK ||
 	    !passdb_mariadb_want_verify(request, stored, &hash, &dummy,
@@ -438,21 +513,16 @@ static struct passdb_module *
 passdb_mariadb_preinit(pool_t pool, const char *args)
 {
 	struct mariadb_passdb_module *module;
-	const char *dummy, *error;
-	unsigned int cost;
 
 	module = p_new(pool, struct mariadb_passdb_module, 1);
+	module->pool = pool;
 	module->db = db_mariadb_init(args);
 	/* the queries depend on the login name only */
 	module->module.default_cache_key = "%u";
 	module->module.default_pass_scheme = DB_MARIADB_PASSWORD_SCHEME;
 	module->module.blocking = db_mariadb_get_settings(module->db)->blocking;
-	cost = db_mariadb_get_settings(module->db)->unknown_user_cost;
-	if (cost > 0) {
-		if (db_mariadb_password_dummy_hash(cost, &dummy, &error) < 0)
-			i_fatal("mariadb: %s", error);
-		module->dummy_hash = p_strdup(pool, dummy);
-	}
+	/* made now, as root, so that a broken libxcrypt stops start-up */
+	(void)passdb_mariadb_dummy_hash(module);
 	return &module->module;
 }
 

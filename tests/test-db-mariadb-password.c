@@ -81,6 +81,7 @@ static void test_password_prefixes(void)
 			stored = t_strconcat(schemes[j], hash, NULL);
 			error = NULL;
 			test_assert_idx(db_mariadb_password_parse(stored,
+					DB_MARIADB_BCRYPT_COST_MAX,
 					&parsed, &error) == 1, n);
 			test_assert_strcmp_idx(parsed, hash, n);
 			test_assert_idx(db_mariadb_password_verify(
@@ -108,8 +109,9 @@ static void test_password_locked(void)
 	for (i = 0; i < N_ELEMENTS(tests); i++) {
 		error = NULL;
 		hash = "";
-		test_assert_idx(db_mariadb_password_parse(tests[i], &hash,
-							  &error) == 0, i);
+		test_assert_idx(db_mariadb_password_parse(tests[i],
+				DB_MARIADB_BCRYPT_COST_MAX, &hash,
+				&error) == 0, i);
 		test_assert_idx(hash == NULL, i);
 		/* no password matches, not even an empty one */
 		test_assert_idx(db_mariadb_password_verify("", tests[i],
@@ -189,7 +191,8 @@ static void test_password_malformed(void)
 	for (i = 0; i < N_ELEMENTS(tests); i++) {
 		error = NULL;
 		test_assert_idx(db_mariadb_password_parse(tests[i].stored,
-				&hash, &error) == -1, i);
+				DB_MARIADB_BCRYPT_COST_MAX, &hash,
+				&error) == -1, i);
 		test_assert_idx(hash == NULL, i);
 		test_assert_strcmp_idx(error, tests[i].error, i);
 		error = NULL;
@@ -200,6 +203,59 @@ static void test_password_malformed(void)
 		test_assert_idx(error == NULL ||
 				strstr(error, TAIL) == NULL, i);
 	}
+	test_end();
+}
+
+static void test_password_max_cost(void)
+{
+	const char *hash, *error = NULL;
+
+	test_begin("db_mariadb_password_parse() max_cost");
+	test_assert(db_mariadb_password_parse("$2y$15$" TAIL, 15,
+					      &hash, &error) == 1);
+	test_assert(db_mariadb_password_cost(hash) == 15);
+	test_assert(db_mariadb_password_parse("{BLF-CRYPT}$2y$04$" TAIL, 4,
+					      &hash, &error) == 1);
+	test_assert(db_mariadb_password_cost(hash) == 4);
+	/* one more would keep a worker busy twice as long */
+	test_assert(db_mariadb_password_parse("$2y$16$" TAIL, 15,
+					      &hash, &error) == -1);
+	test_assert(hash == NULL);
+	test_assert_strcmp(error, "bcrypt cost 16 is outside 4..15");
+	test_assert(db_mariadb_password_parse("$2y$31$" TAIL, 10,
+					      &hash, &error) == -1);
+	test_assert_strcmp(error, "bcrypt cost 31 is outside 4..10");
+	test_end();
+}
+
+static void test_password_cost_tracker(void)
+{
+	struct db_mariadb_cost_tracker tracker;
+	unsigned int i;
+
+	test_begin("db_mariadb_cost_tracker");
+	i_zero(&tracker);
+	/* nothing seen yet */
+	test_assert(db_mariadb_cost_tracker_get(&tracker, 10) == 10);
+	db_mariadb_cost_tracker_add(&tracker, 5);
+	test_assert(db_mariadb_cost_tracker_get(&tracker, 10) == 5);
+	/* the most common one; a tie goes to the higher cost */
+	db_mariadb_cost_tracker_add(&tracker, 12);
+	test_assert(db_mariadb_cost_tracker_get(&tracker, 10) == 12);
+	db_mariadb_cost_tracker_add(&tracker, 5);
+	test_assert(db_mariadb_cost_tracker_get(&tracker, 10) == 5);
+	/* a window: old costs leave it */
+	for (i = 0; i < DB_MARIADB_COST_WINDOW; i++)
+		db_mariadb_cost_tracker_add(&tracker, 11);
+	test_assert(db_mariadb_cost_tracker_get(&tracker, 10) == 11);
+	test_assert(tracker.filled == DB_MARIADB_COST_WINDOW);
+	test_assert(tracker.counts[5] == 0 && tracker.counts[12] == 0);
+	test_assert(tracker.counts[11] == DB_MARIADB_COST_WINDOW);
+	for (i = 0; i < DB_MARIADB_COST_WINDOW / 2 + 1; i++)
+		db_mariadb_cost_tracker_add(&tracker, 4);
+	test_assert(db_mariadb_cost_tracker_get(&tracker, 10) == 4);
+	db_mariadb_cost_tracker_add(&tracker, DB_MARIADB_BCRYPT_COST_MAX);
+	test_assert(tracker.counts[DB_MARIADB_BCRYPT_COST_MAX] == 1);
 	test_end();
 }
 
@@ -283,7 +339,8 @@ static void test_password_dummy_hash(void)
 	test_assert(db_mariadb_password_dummy_hash(4, &hash1, &error) == 0);
 	test_assert(db_mariadb_password_dummy_hash(4, &hash2, &error) == 0);
 	/* a valid hash of that cost, with its own random salt */
-	test_assert(db_mariadb_password_parse(hash1, &hash, &error) == 1);
+	test_assert(db_mariadb_password_parse(hash1, DB_MARIADB_BCRYPT_COST_MAX,
+					      &hash, &error) == 1);
 	test_assert(str_begins(hash1, "$2y$04$"));
 	test_assert(strcmp(hash1, hash2) != 0);
 	/* which no password matches */
@@ -310,6 +367,8 @@ int main(void)
 		test_password_prefixes,
 		test_password_locked,
 		test_password_malformed,
+		test_password_max_cost,
+		test_password_cost_tracker,
 		test_password_length,
 		test_password_dummy_hash,
 		test_password_self_test,

@@ -19,6 +19,8 @@ enum test_setting_type {
 	TEST_STR,
 	TEST_BOOL,
 	TEST_SECS,
+	/* a number or "auto" */
+	TEST_COST,
 };
 
 /* Every key, as in the module's own table. */
@@ -43,6 +45,9 @@ struct setting_key_test {
 #define UINT(key, default_value, value) \
 	{ #key, TEST_SECS, offsetof(struct db_mariadb_settings, key), \
 	  default_value, value, "" }
+#define COST(key, default_value, value) \
+	{ #key, TEST_COST, offsetof(struct db_mariadb_settings, key), \
+	  default_value, value, "" }
 #define SECS(key, default_value, value) \
 	{ #key, TEST_SECS, offsetof(struct db_mariadb_settings, key##_secs), \
 	  default_value, value, "" }
@@ -66,7 +71,8 @@ static const struct setting_key_test setting_keys[] = {
 	UINT(pool_size, "2", "8"),
 	UINT(queue_limit, "1000", "50"),
 
-	UINT(unknown_user_cost, "10", "12"),
+	COST(unknown_user_cost, "auto", "12"),
+	UINT(bcrypt_max_cost, "15", "12"),
 
 	BOOL(login_cache, "yes", "no", ""),
 	UINT(login_cache_size, "10000", "500"),
@@ -121,6 +127,10 @@ test_setting_value(const struct db_mariadb_settings *set,
 	case TEST_BOOL:
 		return *(const bool *)ptr ? "yes" : "no";
 	case TEST_SECS:
+		return dec2str(*(const unsigned int *)ptr);
+	case TEST_COST:
+		if (*(const unsigned int *)ptr == DB_MARIADB_COST_AUTO)
+			return "auto";
 		return dec2str(*(const unsigned int *)ptr);
 	}
 	i_unreached();
@@ -317,8 +327,12 @@ static void test_settings_numbers(void)
 		{ "login_cache_size", "1", 1, NULL },
 		{ "login_cache_size", "0", 0, "must be between 1 and 10000000" },
 		{ "unknown_user_cost", "0", 0, NULL },
-		{ "unknown_user_cost", "31", 31, NULL },
-		{ "unknown_user_cost", "32", 0, "must be between 0 and 31" },
+		{ "unknown_user_cost", "auto", DB_MARIADB_COST_AUTO, NULL },
+		{ "unknown_user_cost", "32", 0, "must be auto or between 0 and 31" },
+		{ "unknown_user_cost", "x", 0, "expected a number or auto" },
+		{ "bcrypt_max_cost", "4", 4, NULL },
+		{ "bcrypt_max_cost", "31", 31, NULL },
+		{ "bcrypt_max_cost", "3", 0, "must be between 4 and 31" },
 	};
 #undef RANGE
 #undef NOT_A_NUMBER
@@ -596,7 +610,14 @@ static void test_settings_whole_file(void)
 		{ "unknown_user_cost = 0", NULL },
 		{ "unknown_user_cost = 4", NULL },
 		{ "unknown_user_cost = 3", TEST_PATH ": unknown_user_cost: must "
-		  "be 0 (no dummy check) or a bcrypt cost of 4..31" },
+		  "be auto, 0 (no dummy check) or a bcrypt cost of "
+		  "4..bcrypt_max_cost (15)" },
+		{ "unknown_user_cost = 15", NULL },
+		{ "unknown_user_cost = 16", TEST_PATH ": unknown_user_cost: must "
+		  "be auto, 0 (no dummy check) or a bcrypt cost of "
+		  "4..bcrypt_max_cost (15)" },
+		{ "unknown_user_cost = 31\nbcrypt_max_cost = 31", NULL },
+		{ "unknown_user_cost = auto\nbcrypt_max_cost = 4", NULL },
 		{ "password =", NULL },
 		{ "user =", TEST_PATH ": user: must not be empty" },
 		{ "user = \"\"", TEST_PATH ": user: must not be empty" },

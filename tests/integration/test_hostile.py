@@ -41,6 +41,8 @@ STORED = {
     "sha512": ("$6$saltsalt$Qm0nGgH7oB9oZkY8r3N6aT2Vx1Lw5P4cE7dJ0fS9uK2iR8hW3qA6zX1vB4nM7kL0jH3gF6dS9aP2oI5uY8tR1e", "temp"),
     "otherscheme": ("{SHA512-CRYPT}$6$saltsalt$Qm0nGgH7oB9o", "temp"),
     "badcost": ("$2y$99$" + SAMPLE_HASH[7:], "temp"),
+    # above bcrypt_max_cost (15): one check would take minutes
+    "toocostly": ("$2y$16$" + SAMPLE_HASH[7:], "temp"),
     "badchar": (SAMPLE_HASH[:-1] + "!", "temp"),
 }
 
@@ -58,6 +60,15 @@ def setUpModule():
 
 def tearDownModule():
     S.stop()
+
+
+def login_works(servers):
+    """After a reload: the new auth process may still be starting (or
+    throttled after a refused start), which cuts the client off."""
+    try:
+        return auth(servers, USERS[0], PASSWORD)[0] == "OK"
+    except OSError:
+        return False
 
 
 
@@ -79,6 +90,11 @@ class StoredHashTest(unittest.TestCase):
         # and the module still works
         self.assertEqual(auth(S, USERS[1], PASSWORD)[0], "OK")
         self.assertEqual(S.dovecot.log_lines("Panic", "Fatal"), [])
+
+    def test_a_cost_above_bcrypt_max_cost_is_refused_with_its_reason(self):
+        result, fields = auth(S, "toocostly@nahida.net", PASSWORD)
+        self.assertEqual((result, is_tempfail(fields)), ("FAIL", True), fields)
+        S.dovecot.wait_for_log("bcrypt cost 16 is outside 4..15")
 
     def test_errors_never_quote_the_stored_value(self):
         for local, (stored, expected) in STORED.items():
@@ -132,12 +148,32 @@ class UnknownUserTest(unittest.TestCase):
 
     def test_locked_accounts_are_checked_against_a_dummy_hash(self):
         # else a locked account would answer at once, unlike a wrong password
-        what = "Verifying a dummy hash in a worker (locked account)"
+        what = "in a worker (locked account)"
         before = len(S.dovecot.log_lines(what))
         for local in ("empty", "star", "bang"):
             result, fields = auth(S, local + "@nahida.net", PASSWORD)
             self.assertEqual((result, is_tempfail(fields)), ("FAIL", False), local)
         S.dovecot.wait_for_log(what, before + 3)
+
+
+    def test_the_dummy_check_follows_the_cost_of_the_stored_hashes(self):
+        """unknown_user_cost = auto (the default): an unknown user costs
+        what the hashes that were read recently cost (the most common cost
+        of the last 64), so that it answers as late as a wrong password
+        whatever cost the admin's hashing tool used."""
+        def dummy_cost_after(user, password):
+            # the window holds 64 hashes: fill it with this user's
+            for _ in range(70):
+                self.assertEqual(auth(S, user, password)[0], "OK")
+            before = len(S.dovecot.log_lines("Verifying a dummy hash of cost"))
+            self.assertEqual(auth(S, "nobody@nahida.net", PASSWORD)[0], "FAIL")
+            S.dovecot.wait_for_log("Verifying a dummy hash of cost", before + 1)
+            line = S.dovecot.log_lines("Verifying a dummy hash of cost")[-1]
+            return int(line.split("of cost ")[1].split()[0])
+
+        # doveadm pw -r 4 (long@) and the guide's cost 10 (deepwood@)
+        self.assertEqual(dummy_cost_after("long@nahida.net", P72), 4)
+        self.assertEqual(dummy_cost_after(USERS[1], PASSWORD), 10)
 
 
 class ZyWritePrivilegeTest(unittest.TestCase):
@@ -168,8 +204,8 @@ class ZzConfigFileTest(unittest.TestCase):
         finally:
             os.chmod(S.dovecot.module_config, 0o600)
         time.sleep(0.5)
-        proc.wait_for(lambda: auth(S, USERS[0], PASSWORD)[0] == "OK", 30,
-                      interval=0.5, what="logins after the reload")
+        proc.wait_for(lambda: login_works(S), 30, interval=0.5,
+                      what="logins after the reload")
         log = S.dovecot.log()
         self.assertNotIn(PASSWORD, log)
         self.assertNotIn(SAMPLE_HASH[7:], log)

@@ -61,6 +61,23 @@ class StartupTest(unittest.TestCase):
         finally:
             s.stop()
 
+    def test_a_fixed_unknown_user_cost_that_differs_is_warned_about(self):
+        """The guide's hashes have cost 10: a dummy check of cost 4 answers
+        unknown users faster than wrong passwords."""
+        s = start("fixedcost", module_extra="unknown_user_cost = 4\n")
+        try:
+            wait_for_first_login(s)
+            warning = ("Stored bcrypt hash has cost 10, but unknown_user_cost "
+                       "= 4: unknown users are answered faster")
+            s.dovecot.wait_for_log(warning)
+            for _ in range(3):
+                self.assertEqual(auth(s, USERS[1], "wrong")[0], "FAIL")
+            # at most once an hour, not at every login
+            self.assertEqual(len(s.dovecot.log_lines(warning)), 1)
+        finally:
+            s.stop()
+
+
 
 def aborted_clients(servers):
     out = servers.db.sql("SHOW GLOBAL STATUS LIKE 'Aborted_clients';")
