@@ -116,6 +116,17 @@ static const char *passdb_mariadb_dummy_hash(struct mariadb_passdb_module *modul
 	return passdb_mariadb_dummy_hash_cost(module, cost);
 }
 
+/* What a locked account's password field becomes: a dummy hash, checked
+   as slowly as a real one (cost 4 with unknown_user_cost = 0). */
+static const char *
+passdb_mariadb_locked_hash(struct mariadb_passdb_module *module)
+{
+	const char *hash = passdb_mariadb_dummy_hash(module);
+
+	return hash != NULL ? hash :
+		passdb_mariadb_dummy_hash_cost(module, DB_MARIADB_BCRYPT_COST_MIN);
+}
+
 /* A stored hash was read: the dummy check follows its cost (auto), or a
    fixed cost that differs from it is warned about, since unknown users
    are then answered faster or slower than wrong passwords. */
@@ -144,13 +155,18 @@ passdb_mariadb_saw_hash(struct auth_request *request, const char *hash)
 
 /* Turn a lookup's outcome into passdb fields and a result. Returns OK with
    the stored password (scheme prefix included, NULL if the query returned
-   none) in password_r, or the failure to report. */
+   none) in password_r, or the failure to report. For a locked account
+   password_r is the stored value, while the password field is a hash no
+   password matches (request->passdb_password: what credentials lookups
+   and Dovecot's auth cache get). */
 static enum passdb_result
 passdb_mariadb_handle_row(struct auth_request *request, int ret,
 			  const struct db_mariadb_row *row, const char *error,
 			  const char **password_r)
 {
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
 	const struct db_mariadb_field *field;
+	const char *value, *hash, *locked = NULL;
 	unsigned int i;
 
 	*password_r = NULL;
@@ -172,17 +188,29 @@ passdb_mariadb_handle_row(struct auth_request *request, int ret,
 
 	for (i = 0; i < row->count; i++) {
 		field = &row->fields[i];
+		value = field->value;
 		if (field->name[0] == '\0')
-			;
-		else if (field->value == NULL)
+			continue;
+		if (value == NULL) {
 			auth_request_set_null_field(request, field->name);
-		else {
-			auth_request_set_field(request, field->name,
-					       field->value,
-					       DB_MARIADB_PASSWORD_SCHEME);
+			continue;
 		}
+		if (strcasecmp(field->name, "password") == 0 &&
+		    db_mariadb_password_parse(value, DB_MARIADB_BCRYPT_COST_MAX,
+					      &hash, &error) == 0) {
+			/* a locked account: Dovecot's auth cache (if enabled)
+			   checks later logins against the password field,
+			   where a locked hash would be an error. It gets a
+			   hash that no password matches instead. */
+			locked = value;
+			value = passdb_mariadb_locked_hash(module);
+		}
+		auth_request_set_field(request, field->name, value,
+				       DB_MARIADB_PASSWORD_SCHEME);
 	}
-	if (request->passdb_password != NULL)
+	if (locked != NULL)
+		*password_r = locked;
+	else if (request->passdb_password != NULL)
 		*password_r = t_strdup(request->passdb_password);
 	return PASSDB_RESULT_OK;
 }
@@ -348,7 +376,9 @@ passdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 
 	result = passdb_mariadb_handle_row(request, ret, row, error, &stored);
 	if (preq->password == NULL) {
-		/* lookup_credentials */
+		/* lookup_credentials: the password field (always with a
+		   scheme, a dummy hash for a locked account) */
+		stored = request->passdb_password;
 		if (stored != NULL)
 			scheme = password_get_scheme(&stored);
 		passdb_handle_credentials(result, stored, scheme,
@@ -499,6 +529,8 @@ passdb_mariadb_lookup_credentials(struct auth_request *request,
 		return;
 	}
 	result = passdb_mariadb_lookup_blocking(request, &password);
+	/* the password field (a dummy hash for a locked account) */
+	password = request->passdb_password;
 	if (password != NULL) {
 		scheme = password_get_scheme(&password);
 		/* auth_request_set_field() always adds a scheme */
@@ -526,28 +558,81 @@ passdb_mariadb_preinit(pool_t pool, const char *args)
 	return &module->module;
 }
 
-/* blocking = no relies on two things of Dovecot's configuration. */
-static void passdb_mariadb_check_auth_settings(void)
+static bool passdb_mariadb_rule_returns(enum auth_db_rule rule)
 {
-	struct auth *auth = auth_default_service();
+	return rule == AUTH_DB_RULE_RETURN || rule == AUTH_DB_RULE_RETURN_OK;
+}
 
-	/* Dovecot 2.3's auth-workers check PASSW against the first passdb
-	   of the service, whichever passdb sent it, and a deny passdb
-	   fails every password */
-	if (auth->passdbs != NULL && auth->passdbs->set->deny) {
-		i_fatal("mariadb: blocking = no needs a first passdb without "
-			"deny = yes (auth-workers check passwords against the "
-			"first passdb): put the deny passdb after this one, "
-			"or use blocking = yes");
+/* Refuse passdb chains in which a deny list is not applied to this
+   passdb's users. */
+static void passdb_mariadb_check_passdbs(struct mariadb_passdb_module *module)
+{
+	const struct db_mariadb_settings *set =
+		db_mariadb_get_settings(module->db);
+	struct auth *const *authp;
+	struct auth_passdb *passdb, *ours;
+
+	array_foreach(&auths, authp) {
+		/* Dovecot 2.3's auth-workers check PASSW against the first
+		   passdb of the service, whichever passdb sent it, and a
+		   deny passdb fails every password */
+		passdb = (*authp)->passdbs;
+		if (!set->blocking && passdb != NULL && passdb->set->deny) {
+			i_fatal("mariadb: blocking = no needs a first passdb "
+				"without deny = yes (auth-workers check "
+				"passwords against the first passdb): put the "
+				"deny passdb after this one and set "
+				"result_success = continue-ok on this one, or "
+				"use blocking = yes");
+		}
+		ours = NULL;
+		for (; passdb != NULL; passdb = passdb->next) {
+			if (ours != NULL && passdb->set->deny &&
+			    passdb_mariadb_rule_returns(ours->result_success)) {
+				i_fatal("mariadb: the deny passdb after this "
+					"one is never asked about users this "
+					"one accepts (result_success = %s): "
+					"set result_success = continue-ok on "
+					"this passdb", ours->set->result_success);
+			}
+			if (ours == NULL && !passdb->set->deny &&
+			    passdb->passdb == &module->module)
+				ours = passdb;
+		}
 	}
-	/* Dovecot's auth cache would check the cached bcrypt hash in the
-	   master, blocking it for each cached login */
-	if (global_auth_settings->cache_size > 0 &&
-	    !global_auth_settings->cache_verify_password_with_worker) {
+}
+
+/* Dovecot's auth cache answers logins from what it cached, which changes
+   what the module promises. */
+static void
+passdb_mariadb_check_auth_cache(struct mariadb_passdb_module *module)
+{
+	const struct db_mariadb_settings *set =
+		db_mariadb_get_settings(module->db);
+	const struct auth_settings *auth_set = global_auth_settings;
+
+	if (auth_set->cache_size == 0)
+		return;
+	/* the master would check cached bcrypt hashes itself, blocking
+	   for each cached login */
+	if (!set->blocking && !auth_set->cache_verify_password_with_worker) {
 		i_fatal("mariadb: blocking = no with auth_cache_size needs "
 			"auth_cache_verify_password_with_worker = yes (else "
 			"the auth master checks cached bcrypt hashes itself)");
 	}
+	if (set->unknown_user_cost != 0 && auth_set->cache_negative_ttl > 0) {
+		i_fatal("mariadb: auth_cache_negative_ttl = %u answers "
+			"unknown users from Dovecot's auth cache at once, while "
+			"a wrong password costs a bcrypt check: response times "
+			"would tell which addresses exist. Set "
+			"auth_cache_negative_ttl = 0 (or unknown_user_cost = 0 "
+			"to accept that)", auth_set->cache_negative_ttl);
+	}
+	e_warning(auth_event, "mariadb: Dovecot's auth cache is on "
+		  "(auth_cache_size): a password changed or an account locked "
+		  "in the database takes effect for a cached user only after "
+		  "auth_cache_ttl = %u s; the module's own login_cache has no "
+		  "such delay", auth_set->cache_ttl);
 }
 
 static void passdb_mariadb_init(struct passdb_module *_module)
@@ -557,8 +642,10 @@ static void passdb_mariadb_init(struct passdb_module *_module)
 	const struct db_mariadb_settings *set =
 		db_mariadb_get_settings(module->db);
 
-	if (!worker && !set->blocking)
-		passdb_mariadb_check_auth_settings();
+	if (!worker) {
+		passdb_mariadb_check_passdbs(module);
+		passdb_mariadb_check_auth_cache(module);
+	}
 	if (!worker && !set->blocking && set->login_cache) {
 		module->login_cache = db_mariadb_login_cache_init(
 			set->login_cache_size, set->login_cache_ttl_secs);

@@ -39,7 +39,8 @@ class Servers:
     Dovecot's LMTP (self.postfix, otherwise None)."""
 
     def __init__(self, name, module_extra="", dovecot_extra="", auth_listeners="",
-                 protocols="imap lmtp", postfix=False):
+                 protocols="imap lmtp", postfix=False, passdb_settings="",
+                 passdbs_before=""):
         self.dir = tempfile.mkdtemp(prefix="mariadb-auth-%s-" % name)
         os.chmod(self.dir, 0o755)
         self.db_password = secrets.token_hex(12)
@@ -61,7 +62,8 @@ class Servers:
             db_hosts="127.0.0.1:%d" % self.db.port,
             db_password=self.db_password, module_extra=module_extra,
             dovecot_extra=dovecot_extra, auth_listeners=auth_listeners,
-            lmtp_listeners=lmtp_listeners, protocols=protocols)
+            lmtp_listeners=lmtp_listeners, protocols=protocols,
+            passdb_settings=passdb_settings, passdbs_before=passdbs_before)
         self.stopped = False
         atexit.register(self.stop)
 

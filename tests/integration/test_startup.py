@@ -1,12 +1,14 @@
 """What the module refuses at start-up, and says why: a configuration
-file with a mistake (file:line: reason), and Dovecot's auth cache set to
-check bcrypt hashes in the auth master. Also how the module leaves: its
-connections say goodbye, so MariaDB counts no aborted clients."""
+file with a mistake (file:line: reason), Dovecot's auth cache set to
+check bcrypt hashes in the auth master or to answer unknown users at once,
+and passdb chains that don't apply a deny list. Also how the module leaves:
+its connections say goodbye, so MariaDB counts no aborted clients."""
 
+import os
 import time
 import unittest
 
-from fixture import PASSWORD, USERS, Servers, auth, wait_for_first_login
+from fixture import PASSWORD, SAMPLE_HASH, USERS, Servers, auth, is_tempfail, wait_for_first_login
 from lib import proc
 
 
@@ -46,18 +48,51 @@ class StartupTest(unittest.TestCase):
             s.stop()
 
     def test_auth_cache_must_verify_in_workers(self):
-        s = start("authcache", dovecot_extra="auth_cache_size = 1M\n")
+        s = start("authcache", dovecot_extra="auth_cache_size = 1M\n"
+                  "auth_cache_negative_ttl = 0\n")
         try:
             wait_for_fatal(s, "needs auth_cache_verify_password_with_worker = yes")
         finally:
             s.stop()
+
+    def test_auth_cache_must_not_answer_unknown_users_at_once(self):
+        """Dovecot's negative cache would answer an unknown user in
+        microseconds and a wrong password after a bcrypt check."""
+        cache = ("auth_cache_size = 1M\n"
+                 "auth_cache_verify_password_with_worker = yes\n")
+        s = start("negcache", dovecot_extra=cache)
+        try:
+            wait_for_fatal(s, "auth_cache_negative_ttl = 3600 answers unknown users from "
+                              "Dovecot's auth cache at once")
+        finally:
+            s.stop()
+        # the admin who turns the dummy check off accepts it
+        s = start("negcache-nodummy", dovecot_extra=cache,
+                  module_extra="unknown_user_cost = 0\n")
+        try:
+            wait_for_first_login(s)
+        finally:
+            s.stop()
+
+    def test_auth_cache_works_and_its_delay_is_warned_about(self):
         s = start("authcache-ok", dovecot_extra="auth_cache_size = 1M\n"
+                  "auth_cache_negative_ttl = 0\n"
                   "auth_cache_verify_password_with_worker = yes\n")
         try:
+            s.db.sql("INSERT INTO users (local, domain, password_hash, display_name) "
+                     "VALUES ('locked', 'nahida.net', '!%s', 'Locked');" % SAMPLE_HASH,
+                     database="mail_server")
             wait_for_first_login(s)
             # served from Dovecot's cache the second time, still right
             self.assertEqual(auth(s, USERS[0], PASSWORD)[0], "OK")
             self.assertEqual(auth(s, USERS[0], "wrong")[0], "FAIL")
+            # a locked account stays a failed login, also from the cache
+            # (where its '!' hash would be an error, a temporary failure)
+            for _ in range(3):
+                result, fields = auth(s, "locked@nahida.net", PASSWORD)
+                self.assertEqual((result, is_tempfail(fields)), ("FAIL", False), fields)
+            s.dovecot.wait_for_log("takes effect for a cached user only after "
+                                   "auth_cache_ttl = 3600 s")
         finally:
             s.stop()
 
@@ -77,6 +112,63 @@ class StartupTest(unittest.TestCase):
         finally:
             s.stop()
 
+
+def deny_passdb(path):
+    """A passwd-file deny list (one user per line) as a passdb block."""
+    return ("passdb {\n  driver = passwd-file\n"
+            "  args = username_format=%%u %s\n  deny = yes\n}\n" % path)
+
+
+def write_deny_list(servers):
+    path = os.path.join(servers.dir, "deny-users")
+    with open(path, "w") as f:
+        f.write(USERS[0] + "\n")
+    os.chmod(path, 0o644)
+    return path
+
+
+class DenyPassdbTest(unittest.TestCase):
+    """A deny list in a passdb after this one is consulted only when this
+    passdb goes on after a success (result_success = continue-ok)."""
+
+    def test_a_deny_passdb_after_one_that_returns_is_refused(self):
+        s = Servers("deny-returnok")
+        s.dovecot.dovecot_extra += deny_passdb(write_deny_list(s))
+        s.start()
+        try:
+            wait_for_fatal(s, "the deny passdb after this one is never asked about users "
+                              "this one accepts (result_success = return-ok)")
+        finally:
+            s.stop()
+
+    def test_a_deny_passdb_first_is_refused_with_advice_that_works(self):
+        s = Servers("deny-first")
+        s.dovecot.passdbs_before = deny_passdb(write_deny_list(s))
+        s.start()
+        try:
+            wait_for_fatal(s, "put the deny passdb after this one and set result_success = "
+                              "continue-ok on this one")
+        finally:
+            s.stop()
+
+    def test_the_advised_configuration_denies_in_both_modes(self):
+        for mode in ("no", "yes"):
+            with self.subTest(blocking=mode):
+                s = Servers("deny-" + mode, module_extra="blocking = %s\n" % mode,
+                            passdb_settings="  result_success = continue-ok\n")
+                s.dovecot.dovecot_extra += deny_passdb(write_deny_list(s))
+                s.start()
+                try:
+                    proc.wait_for(lambda: auth(s, USERS[1], PASSWORD)[0] == "OK", 30,
+                                  what="a login of a user not in the deny list")
+                    for password in (PASSWORD, "wrong"):
+                        result, fields = auth(s, USERS[0], password)
+                        self.assertEqual((result, is_tempfail(fields)),
+                                         ("FAIL", False), fields)
+                    s.dovecot.wait_for_log("User found from deny passdb")
+                    self.assertEqual(auth(s, USERS[1], "wrong")[0], "FAIL")
+                finally:
+                    s.stop()
 
 
 def aborted_clients(servers):

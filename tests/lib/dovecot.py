@@ -74,10 +74,10 @@ ssl_key = <{key}
 default_login_user = dovenull
 default_internal_user = dovecot
 
-passdb {{
+{passdbs_before}passdb {{
   driver = mariadb
   args = {module_config}
-}}
+{passdb_settings}}}
 userdb {{
   driver = mariadb
   args = {module_config}
@@ -140,7 +140,7 @@ class Dovecot:
                  imap_port=None, uid=8, gid=8, protocols="imap lmtp",
                  connect_timeout=3, query_timeout=3, module_extra="",
                  dovecot_extra="", auth_listeners="", lmtp_listeners="",
-                 instance=None):
+                 passdb_settings="", passdbs_before="", instance=None):
         self.dir = os.path.abspath(basedir)
         self.module_so = module_so
         self.db_hosts = db_hosts
@@ -154,6 +154,10 @@ class Dovecot:
         self.module_extra = module_extra
         self.dovecot_extra = dovecot_extra
         self.auth_listeners = auth_listeners
+        # lines inside the mariadb passdb { } block, and passdb blocks
+        # before it
+        self.passdb_settings = passdb_settings
+        self.passdbs_before = passdbs_before
         # extra unix_listener blocks in service lmtp (e.g. for Postfix)
         self.lmtp_listeners = lmtp_listeners
         self.instance = instance or "test-%d" % self.imap_port
@@ -201,6 +205,8 @@ class Dovecot:
                 protocols=self.protocols, uid=self.uid, gid=self.gid,
                 cert=self.cert, key=self.key, module_config=self.module_config,
                 imap_port=self.imap_port, auth_listeners=self.auth_listeners,
+                passdb_settings=self.passdb_settings,
+                passdbs_before=self.passdbs_before,
                 lmtp_listeners=self.lmtp_listeners, extra=self.dovecot_extra))
         # a copy, not a symlink: the bind mount must not point back here
         for so in glob.glob(os.path.join(SYSTEM_AUTH_MODULE_DIR, "*.so")):
