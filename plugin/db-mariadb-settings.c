@@ -14,6 +14,7 @@
 #include "lib.h"
 #include "array.h"
 #include "fd-util.h"
+#include "safe-memset.h"
 #include "str.h"
 #include "str-sanitize.h"
 #include "db-mariadb-query.h"
@@ -331,33 +332,50 @@ db_mariadb_settings_check(pool_t pool, struct db_mariadb_settings *set,
 	return 0;
 }
 
-/* Remove surrounding white space (line breaks of continued lines too)
-   and, if present, one pair of double quotes. */
-static const char *db_mariadb_settings_value(const char *value)
+/* Remove the characters in chars from both ends of s, in place (the
+   text holds the database password: no copies that can't be wiped). */
+static char *db_mariadb_settings_trim(char *s, const char *chars)
 {
 	size_t len;
 
-	value = t_str_trim(value, " \t\n");
+	while (*s != '\0' && strchr(chars, *s) != NULL)
+		s++;
+	len = strlen(s);
+	while (len > 0 && strchr(chars, s[len-1]) != NULL)
+		s[--len] = '\0';
+	return s;
+}
+
+/* Remove surrounding white space (line breaks of continued lines too)
+   and, if present, one pair of double quotes, in place. */
+static const char *db_mariadb_settings_value(char *value)
+{
+	size_t len;
+
+	value = db_mariadb_settings_trim(value, " \t\n");
 	len = strlen(value);
-	if (len >= 2 && value[0] == '"' && value[len-1] == '"')
-		value = t_strndup(value + 1, len - 2);
+	if (len >= 2 && value[0] == '"' && value[len-1] == '"') {
+		value[len-1] = '\0';
+		value++;
+	}
 	return value;
 }
 
 static int
 db_mariadb_settings_line(pool_t pool, struct db_mariadb_settings *set,
-			 const char *line, bool seen[],
-			 const char **error_r)
+			 char *line, bool seen[], const char **error_r)
 {
 	const struct db_mariadb_setting_def *def;
-	const char *p, *key, *value, *error;
+	const char *key, *value, *error;
+	char *p;
 
 	p = strchr(line, '=');
 	if (p == NULL) {
 		*error_r = "expected 'key = value'";
 		return -1;
 	}
-	key = t_str_trim(t_strdup_until(line, p), " \t\n");
+	*p = '\0';
+	key = db_mariadb_settings_trim(line, " \t\n");
 	value = db_mariadb_settings_value(p + 1);
 	def = db_mariadb_setting_find(key);
 	if (def == NULL) {
@@ -384,17 +402,66 @@ db_mariadb_settings_line(pool_t pool, struct db_mariadb_settings *set,
 	return 0;
 }
 
+/* Read the lines of text (modified in place) into set, joining continued
+   lines in logical. */
+static int
+db_mariadb_settings_parse_lines(pool_t pool, struct db_mariadb_settings *set,
+				char *text, string_t *logical,
+				const char **error_r)
+{
+	bool seen[N_ELEMENTS(db_mariadb_setting_defs)];
+	unsigned int linenum, first_linenum = 0;
+	char *line, *next, *nl;
+	const char *error;
+	size_t len;
+
+	i_zero(&seen);
+	for (next = text, linenum = 1; next != NULL; linenum++) {
+		nl = strchr(next, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		line = db_mariadb_settings_trim(next, " \t\r");
+		next = nl == NULL ? NULL : nl + 1;
+		if (str_len(logical) == 0) {
+			first_linenum = linenum;
+			if (line[0] == '#' || line[0] == '\0')
+				continue;
+		}
+		len = strlen(line);
+		if (len > 0 && line[len-1] == '\\') {
+			/* continued on the next line; the line break stays,
+			   so that a -- or # comment in a query ends with its
+			   line instead of swallowing the rest of the query */
+			str_append_data(logical, line, len - 1);
+			str_append_c(logical, '\n');
+			if (next != NULL)
+				continue;
+		} else {
+			str_append(logical, line);
+		}
+		if (db_mariadb_settings_line(pool, set,
+					     str_c_modifiable(logical),
+					     seen, &error) < 0) {
+			*error_r = t_strdup_printf("%s:%u: %s", set->path,
+						   first_linenum, error);
+			return -1;
+		}
+		str_truncate(logical, 0);
+	}
+	return 0;
+}
+
 int db_mariadb_settings_parse(pool_t pool, const char *path,
 			      const unsigned char *data, size_t size,
 			      struct db_mariadb_settings **set_r,
 			      const char **error_r)
 {
-	bool seen[N_ELEMENTS(db_mariadb_setting_defs)];
 	struct db_mariadb_settings *set;
-	const char *const *lines, *line, *error;
-	unsigned int i, linenum, first_linenum;
+	const char *error;
+	unsigned int i;
 	string_t *logical;
-	size_t len;
+	char *text;
+	int ret;
 
 	*set_r = NULL;
 	if (memchr(data, '\0', size) != NULL) {
@@ -412,37 +479,19 @@ int db_mariadb_settings_parse(pool_t pool, const char *path,
 			i_unreached();
 	}
 
-	i_zero(&seen);
-	logical = t_str_new(256);
-	lines = t_strsplit(t_strndup(data, size), "\n");
-	first_linenum = 0;
-	for (linenum = 1; lines[linenum-1] != NULL; linenum++) {
-		line = t_str_trim(lines[linenum-1], " \t\r");
-		if (str_len(logical) == 0) {
-			first_linenum = linenum;
-			if (line[0] == '#' || line[0] == '\0')
-				continue;
-		}
-		len = strlen(line);
-		if (len > 0 && line[len-1] == '\\') {
-			/* continued on the next line; the line break stays,
-			   so that a -- or # comment in a query ends with its
-			   line instead of swallowing the rest of the query */
-			str_append_data(logical, line, len - 1);
-			str_append_c(logical, '\n');
-			if (lines[linenum] != NULL)
-				continue;
-		} else {
-			str_append(logical, line);
-		}
-		if (db_mariadb_settings_line(pool, set, str_c(logical),
-					     seen, &error) < 0) {
-			*error_r = t_strdup_printf("%s:%u: %s", path,
-						   first_linenum, error);
-			return -1;
-		}
-		str_truncate(logical, 0);
-	}
+	/* one copy of the text, split in place, and a line buffer large
+	   enough never to be moved: both wiped afterwards */
+	text = t_malloc_no0(size + 1);
+	memcpy(text, data, size);
+	text[size] = '\0';
+	logical = t_str_new(size + 2);
+	ret = db_mariadb_settings_parse_lines(pool, set, text, logical,
+					      error_r);
+	safe_memset(text, 0, size);
+	safe_memset(buffer_get_modifiable_data(logical, NULL), 0,
+		    buffer_get_size(logical));
+	if (ret < 0)
+		return -1;
 
 	if (db_mariadb_settings_check(pool, set, &error) < 0) {
 		*error_r = t_strdup_printf("%s: %s", path, error);
@@ -483,6 +532,23 @@ int db_mariadb_settings_read(pool_t pool, const char *path,
 		i_close_fd(&fd);
 		return -1;
 	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		*error_r = t_strdup_printf(
+			"%s is owned by UID %ld: whoever can write it chooses "
+			"the queries, it must be owned by root",
+			path, (long)st.st_uid);
+		i_close_fd(&fd);
+		return -1;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		*error_r = t_strdup_printf(
+			"%s is writable by %s: whoever can write it chooses "
+			"the queries, chmod 0600 or 0640 it", path,
+			(st.st_mode & S_IWOTH) != 0 ? "every user" :
+			"its group");
+		i_close_fd(&fd);
+		return -1;
+	}
 	if ((st.st_mode & S_IROTH) != 0) {
 		*warning_r = t_strdup_printf(
 			"%s is readable by every user on this host and holds "
@@ -502,5 +568,8 @@ int db_mariadb_settings_read(pool_t pool, const char *path,
 		pos += ret;
 	}
 	i_close_fd(&fd);
-	return db_mariadb_settings_parse(pool, path, data, pos, set_r, error_r);
+	ret = db_mariadb_settings_parse(pool, path, data, pos, set_r, error_r);
+	/* it holds the database password */
+	safe_memset(data, 0, pos);
+	return ret < 0 ? -1 : 0;
 }

@@ -76,9 +76,11 @@ int db_mariadb_settings_parse(pool_t pool, const char *path,
 			      struct db_mariadb_settings **set_r,
 			      const char **error_r);
 
-/* Read and parse a configuration file. A file that others can read is
-   reported in warning_r (it holds the database password), else warning_r
-   is NULL. Returns 0, or -1 with the reason in error_r. */
+/* Read and parse a configuration file. It must be owned by root (or by
+   the user reading it) and writable by nobody else, since whoever can
+   write it chooses the queries. A file that others can read is reported
+   in warning_r (it holds the database password), else warning_r is NULL.
+   Returns 0, or -1 with the reason in error_r. */
 int db_mariadb_settings_read(pool_t pool, const char *path,
 			     struct db_mariadb_settings **set_r,
 			     const char **warning_r, const char **error_r);

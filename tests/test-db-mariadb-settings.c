@@ -761,6 +761,33 @@ static void test_settings_read(void)
 					     &error) == 0);
 	test_assert(set != NULL && warning == NULL);
 
+	/* whoever can write it chooses the queries: refused */
+	test_write_file(path, "user = u\n", 0620);
+	test_assert(db_mariadb_settings_read(pool, path, &set, &warning,
+					     &error) == -1);
+	test_assert(set == NULL);
+	test_assert_strcmp(error, t_strdup_printf(
+		"%s is writable by its group: whoever can write it chooses "
+		"the queries, chmod 0600 or 0640 it", path));
+	test_write_file(path, "user = u\n", 0602);
+	test_assert(db_mariadb_settings_read(pool, path, &set, &warning,
+					     &error) == -1);
+	test_assert_strcmp(error, t_strdup_printf(
+		"%s is writable by every user: whoever can write it chooses "
+		"the queries, chmod 0600 or 0640 it", path));
+	if (geteuid() == 0) {
+		/* owned by someone else (only root can give it away) */
+		test_write_file(path, "user = u\n", 0600);
+		if (chown(path, 65534, (gid_t)-1) < 0)
+			i_fatal("chown(%s) failed: %m", path);
+		test_assert(db_mariadb_settings_read(pool, path, &set,
+						     &warning, &error) == -1);
+		test_assert_strcmp(error, t_strdup_printf(
+			"%s is owned by UID 65534: whoever can write it "
+			"chooses the queries, it must be owned by root", path));
+		i_unlink(path);
+	}
+
 	/* empty: all defaults */
 	test_write_file(path, "", 0600);
 	test_assert(db_mariadb_settings_read(pool, path, &set, &warning,

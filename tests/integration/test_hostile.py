@@ -191,6 +191,26 @@ class ZyWritePrivilegeTest(unittest.TestCase):
 
 
 class ZzConfigFileTest(unittest.TestCase):
+    def test_a_config_file_others_can_write_is_refused(self):
+        """Whoever can write the file chooses the queries."""
+        os.chmod(S.dovecot.module_config, 0o620)
+        try:
+            S.dovecot.reload()
+
+            def refused():
+                try:
+                    auth(S, USERS[0], PASSWORD)
+                except OSError:
+                    pass
+                return S.dovecot.log_lines("is writable by its group: "
+                                           "whoever can write it chooses the queries")
+            proc.wait_for(refused, 30, interval=0.5, what="the refusal after a reload")
+        finally:
+            os.chmod(S.dovecot.module_config, 0o600)
+        S.dovecot.reload()
+        proc.wait_for(lambda: login_works(S), 30, interval=0.5,
+                      what="logins after the reload")
+
     def test_world_readable_config_file_is_warned_about(self):
         os.chmod(S.dovecot.module_config, 0o644)
         try:
