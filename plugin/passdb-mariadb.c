@@ -35,6 +35,7 @@
 #include "strescape.h"
 #include "str-sanitize.h"
 #include "auth-settings.h"
+#include "safe-memset.h"
 #include "auth-worker-server.h"
 #include "authdb-mariadb.h"
 #include "db-mariadb.h"
@@ -153,6 +154,21 @@ passdb_mariadb_saw_hash(struct auth_request *request, const char *hash)
 		  cost, fixed, cost > fixed ? "faster" : "slower");
 }
 
+/* Dovecot's passdb sql allows any password when the nopassword column is
+   not NULL, whatever its value. A value that reads as "no" almost
+   certainly means the opposite of what it does: refuse it. */
+static bool passdb_mariadb_value_reads_as_no(const char *value)
+{
+	static const char *const no[] = { "", "0", "n", "no", "false", "off" };
+	unsigned int i;
+
+	for (i = 0; i < N_ELEMENTS(no); i++) {
+		if (strcasecmp(value, no[i]) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
 /* Turn a lookup's outcome into passdb fields and a result. Returns OK with
    the stored password (scheme prefix included, NULL if the query returned
    none) in password_r, or the failure to report. For a locked account
@@ -183,6 +199,16 @@ passdb_mariadb_handle_row(struct auth_request *request, int ret,
 	    db_mariadb_row_find(row, "nopassword") == NULL) {
 		e_error(authdb_event(request), "password_query must return "
 			"a column named 'password' (or 'nopassword')");
+		return PASSDB_RESULT_INTERNAL_FAILURE;
+	}
+	field = db_mariadb_row_find(row, "nopassword");
+	if (field != NULL && field->value != NULL &&
+	    passdb_mariadb_value_reads_as_no(field->value)) {
+		e_error(authdb_event(request), "password_query returned "
+			"nopassword = '%s': any value but NULL allows every "
+			"password (as in Dovecot's passdb sql), return NULL for "
+			"accounts that need their password",
+			str_sanitize(field->value, 16));
 		return PASSDB_RESULT_INTERNAL_FAILURE;
 	}
 
@@ -362,6 +388,9 @@ static void passdb_mariadb_verify_in_worker(struct passdb_mariadb_request *preq)
 	}
 	auth_worker_call(request->pool, request->fields.user, str_c(str),
 			 passdb_mariadb_worker_reply, preq);
+	/* it holds the plaintext password (Dovecot keeps its own copy in
+	   the request's pool until the request is freed) */
+	safe_memset(str_c_modifiable(str), 0, str_len(str));
 }
 
 static void

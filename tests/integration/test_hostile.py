@@ -19,7 +19,8 @@ P72 = "p" * 72
 # a custom password query that can return NULL as the password
 MODULE_EXTRA = """\
 password_query = SELECT CONCAT(local, '@', domain) AS user, \\
-  NULLIF(password_hash, 'sql-null') AS password FROM users \\
+  NULLIF(password_hash, 'sql-null') AS password, \\
+  IF(display_name = 'nopassword-n', 'N', NULL) AS nopassword FROM users \\
   WHERE domain = :domain AND local = :local
 """
 
@@ -53,6 +54,7 @@ def setUpModule():
     rows = ["('%s', 'nahida.net', '%s', 'hostile')" % (local, stored.replace("'", "''"))
             for local, (stored, _) in STORED.items()]
     rows.append("('long', 'nahida.net', '%s', 'long password')" % cheap_hash(P72))
+    rows.append("('nopassn', 'nahida.net', '%s', 'nopassword-n')" % SAMPLE_HASH)
     S.db.sql("INSERT INTO users (local, domain, password_hash, display_name) VALUES %s;"
              % ", ".join(rows), database="mail_server")
     wait_for_first_login(S)
@@ -95,6 +97,15 @@ class StoredHashTest(unittest.TestCase):
         result, fields = auth(S, "toocostly@nahida.net", PASSWORD)
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", True), fields)
         S.dovecot.wait_for_log("bcrypt cost 16 is outside 4..15")
+
+    def test_a_nopassword_that_reads_as_no_is_refused(self):
+        """Dovecot allows any password when nopassword is not NULL, 'N'
+        too: a value that reads as "no" is an error, not an open door."""
+        for password in (PASSWORD, "anything"):
+            result, fields = auth(S, "nopassn@nahida.net", password)
+            self.assertEqual((result, is_tempfail(fields)), ("FAIL", True), fields)
+        S.dovecot.wait_for_log("returned nopassword = 'N': any value but NULL "
+                               "allows every password")
 
     def test_errors_never_quote_the_stored_value(self):
         for local, (stored, expected) in STORED.items():
