@@ -71,6 +71,8 @@ mail_location = maildir:~/Maildir
 ssl = required
 ssl_cert = <{cert}
 ssl_key = <{key}
+# the guide's floor, as Postfix's (doc/dovecot/99-mariadb-postfix.conf)
+ssl_min_protocol = TLSv1.2
 default_login_user = dovenull
 default_internal_user = dovecot
 

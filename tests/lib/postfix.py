@@ -73,9 +73,6 @@ maillog_file = {log_path}
 maillog_file_prefixes = {dir}
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
-myhostname = {hostname}
-mydomain = localdomain
-smtpd_banner = $myhostname ESMTP (dovecot-mariadb-auth local stack)
 biff = no
 append_dot_mydomain = no
 
@@ -88,10 +85,26 @@ alias_database =
 default_transport = error:5.7.1 the local test stack does not send mail to other hosts
 relay_transport = $default_transport
 
-# TLS: the self-signed certificate of the stack.
+# The guide's identity (doc/postfix/main.cf): the name in the banner and in
+# Received: headers, and the HELO name for SPF checks of outgoing mail.
+myhostname = {hostname}
+mydomain = {domain}
+mail_name = {mail_name}
+smtpd_banner = $myhostname ESMTP - $mail_name
+smtp_helo_name = $mydomain
+
+# TLS: the self-signed certificate of the stack, TLS 1.2 or newer only (the
+# guide's floor), in both directions.
 smtpd_tls_cert_file = {cert}
 smtpd_tls_key_file = {key}
 smtpd_tls_security_level = may
+smtp_tls_security_level = may
+smtpd_tls_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1
+smtpd_tls_mandatory_protocols = $smtpd_tls_protocols
+smtp_tls_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1
+smtp_tls_mandatory_protocols = $smtp_tls_protocols
+tls_preempt_cipherlist = yes
+tls_ssl_options = NO_RENEGOTIATION
 smtpd_tls_loglevel = 1
 smtpd_tls_received_header = yes
 # AUTH only after STARTTLS, never in plain text (there is no exception for
@@ -234,7 +247,8 @@ class Postfix:
     """
 
     def __init__(self, basedir, map_dir, db_hosts, db_password, cert, key,
-                 smtp_port=None, submission_port=None, hostname="localhost"):
+                 smtp_port=None, submission_port=None, hostname="smtp.nahida.net",
+                 domain="nahida.net", mail_name="nahidaSMTP"):
         self.dir = os.path.abspath(basedir)
         self.map_dir = map_dir
         self.db_hosts = db_hosts
@@ -244,6 +258,8 @@ class Postfix:
         self.smtp_port = smtp_port or proc.free_port()
         self.submission_port = submission_port or proc.free_port()
         self.hostname = hostname
+        self.domain = domain
+        self.mail_name = mail_name
         self.config_dir = os.path.join(self.dir, "etc")
         self.maps_dir = os.path.join(self.config_dir, "virtual.d")
         self.queue_dir = os.path.join(self.dir, "spool")
@@ -300,8 +316,9 @@ class Postfix:
             _write(self.map_file(name), text, 0o640, 0, postfix_gid)
         _write(os.path.join(self.config_dir, "main.cf"), MAIN_CF_TEMPLATE.format(
             dir=self.dir, queue_dir=self.queue_dir, data_dir=self.data_dir,
-            log_path=self.log_path, hostname=self.hostname, cert=self.cert,
-            key=self.key, maps_dir=self.maps_dir), 0o644)
+            log_path=self.log_path, hostname=self.hostname, domain=self.domain,
+            mail_name=self.mail_name, cert=self.cert, key=self.key,
+            maps_dir=self.maps_dir), 0o644)
         _write(os.path.join(self.config_dir, "master.cf"), MASTER_CF_TEMPLATE.format(
             smtp_port=self.smtp_port, submission_port=self.submission_port), 0o644)
 
