@@ -279,9 +279,17 @@ class DocsTest(unittest.TestCase):
         for name, base in (("main.cf", "/usr/share/postfix/main.cf.debian"),
                            ("master.cf", "/usr/share/postfix/master.cf.dist")):
             with open(os.path.join(d, name), "w") as out:
+                texts = []
                 for path in (base, os.path.join(DOC, "postfix", name)):
                     with open(path) as f:
-                        out.write(f.read().replace(DOC_MAPS, maps) + "\n")
+                        texts.append(f.read().replace(DOC_MAPS, maps))
+                if name == "main.cf":
+                    # a setting of doc/ replaces Debian's, as postconf -e
+                    # does (Postfix warns about a name set twice)
+                    ours = set(re.findall(r"^(\w+) =", texts[1], re.M))
+                    texts[0] = "".join(line for line in texts[0].splitlines(True)
+                                       if line.split(" =")[0] not in ours)
+                out.write("\n".join(texts) + "\n")
         return d, maps
 
     def postconf(self, config_dir, *args):
