@@ -19,6 +19,11 @@ through proxymap with the map files of sql/postfix; mail for them goes to
 Dovecot's LMTP. Mail for any other domain is bounced, never sent to
 another host.
 
+With milter (e.g. "inet:127.0.0.1:11332", rspamd's proxy worker,
+lib/rspamd.py) every message of both services and of local programs passes
+that milter, and mail is refused with 4xx while it cannot be asked
+(milter_default_action = tempfail), as in doc/postfix/main.cf.
+
 Dovecot puts its two sockets for Postfix where a real installation has
 them, in Postfix's private/ directory (auth and dovecot-lmtp):
 dovecot_auth_listener() and dovecot_lmtp_listener() give the Dovecot
@@ -142,6 +147,18 @@ smtpd_helo_required = yes
 mua_client_restrictions = permit_sasl_authenticated, reject
 mua_sender_restrictions = reject_sender_login_mismatch
 mua_relay_restrictions = permit_sasl_authenticated, reject
+{milter}"""
+
+# With a milter (rspamd's proxy worker, lib/rspamd.py), as doc/postfix/main.cf
+MILTER_TEMPLATE = """
+# Every message, inbound and submitted, passes rspamd's proxy worker in
+# milter mode; if it cannot be asked, Postfix answers 4xx (tempfail):
+# nothing is accepted unscanned.
+smtpd_milters = {milter}
+non_smtpd_milters = $smtpd_milters
+milter_protocol = 6
+milter_mail_macros = i {{mail_addr}} {{client_addr}} {{client_name}} {{auth_authen}}
+milter_default_action = tempfail
 """
 
 MASTER_CF_TEMPLATE = """\
@@ -248,7 +265,7 @@ class Postfix:
 
     def __init__(self, basedir, map_dir, db_hosts, db_password, cert, key,
                  smtp_port=None, submission_port=None, hostname="smtp.nahida.net",
-                 domain="nahida.net", mail_name="nahidaSMTP"):
+                 domain="nahida.net", mail_name="nahidaSMTP", milter=None):
         self.dir = os.path.abspath(basedir)
         self.map_dir = map_dir
         self.db_hosts = db_hosts
@@ -260,6 +277,8 @@ class Postfix:
         self.hostname = hostname
         self.domain = domain
         self.mail_name = mail_name
+        # e.g. "inet:127.0.0.1:11332": smtpd_milters and non_smtpd_milters
+        self.milter = milter
         self.config_dir = os.path.join(self.dir, "etc")
         self.maps_dir = os.path.join(self.config_dir, "virtual.d")
         self.queue_dir = os.path.join(self.dir, "spool")
@@ -318,7 +337,9 @@ class Postfix:
             dir=self.dir, queue_dir=self.queue_dir, data_dir=self.data_dir,
             log_path=self.log_path, hostname=self.hostname, domain=self.domain,
             mail_name=self.mail_name, cert=self.cert, key=self.key,
-            maps_dir=self.maps_dir), 0o644)
+            maps_dir=self.maps_dir,
+            milter=MILTER_TEMPLATE.format(milter=self.milter) if self.milter else ""),
+            0o644)
         _write(os.path.join(self.config_dir, "master.cf"), MASTER_CF_TEMPLATE.format(
             smtp_port=self.smtp_port, submission_port=self.submission_port), 0o644)
 
