@@ -17,9 +17,11 @@ sys.path.insert(0, os.path.join(TOP, "tests"))
 
 from lib import proc  # noqa: E402
 from lib.authclient import AuthClient, MasterClient  # noqa: E402
+from lib.clamd import Clamd  # noqa: E402
 from lib.dovecot import Dovecot  # noqa: E402
 from lib.mariadb import MariaDB  # noqa: E402
 from lib.postfix import Postfix  # noqa: E402
+from lib.rspamd import Rspamd  # noqa: E402
 
 SQL_DIR = os.path.join(TOP, "sql")
 POSTFIX_MAP_DIR = os.path.join(SQL_DIR, "postfix")
@@ -36,17 +38,25 @@ class Servers:
     """MariaDB with sql/ loaded and Dovecot with the module; with
     postfix=True also a Postfix (lib/postfix.py) that asks Dovecot about
     SMTP AUTH, reads its maps from the MariaDB and delivers through
-    Dovecot's LMTP (self.postfix, otherwise None)."""
+    Dovecot's LMTP (self.postfix, otherwise None). With filters=True (and
+    postfix=True) also clamd and rspamd, Postfix's milter, with a DKIM key
+    for every domain of the database (self.clamd, self.rspamd,
+    self.dkim_records)."""
 
     def __init__(self, name, module_extra="", dovecot_extra="", auth_listeners="",
                  protocols="imap lmtp", postfix=False, passdb_settings="",
-                 passdbs_before=""):
+                 passdbs_before="", filters=False):
         self.dir = tempfile.mkdtemp(prefix="mariadb-auth-%s-" % name)
         os.chmod(self.dir, 0o755)
         self.db_password = secrets.token_hex(12)
         self.db = MariaDB(os.path.join(self.dir, "mariadb"), proc.free_port())
         dovecot_dir = os.path.join(self.dir, "dovecot")
         self.postfix = None
+        self.clamd = self.rspamd = None
+        self.dkim_records = {}
+        if filters:
+            self.clamd = Clamd(os.path.join(self.dir, "clamd"))
+            self.rspamd = Rspamd(os.path.join(self.dir, "rspamd"), self.clamd.address())
         lmtp_listeners = ""
         if postfix:
             self.postfix = Postfix(
@@ -54,7 +64,8 @@ class Servers:
                 db_hosts="inet:127.0.0.1:%d" % self.db.port,
                 db_password=self.db_password,
                 cert=os.path.join(dovecot_dir, "cert.pem"),
-                key=os.path.join(dovecot_dir, "key.pem"))
+                key=os.path.join(dovecot_dir, "key.pem"),
+                milter=self.rspamd.milter() if self.rspamd else None)
             auth_listeners += self.postfix.dovecot_auth_listener()
             lmtp_listeners = self.postfix.dovecot_lmtp_listener()
         self.dovecot = Dovecot(
@@ -71,6 +82,11 @@ class Servers:
         try:
             self.db.start()
             self.db.load_schema(SQL_DIR, self.db_password)
+            if self.rspamd:
+                self.dkim_records = self.rspamd.make_dkim_keys(
+                    self.db.sql("SELECT domain FROM domains", database="mail_server").split())
+                self.clamd.start()
+                self.rspamd.start()
             if self.postfix:
                 # Dovecot puts its sockets for Postfix into Postfix's
                 # private/, and Postfix reads Dovecot's certificate
@@ -87,7 +103,7 @@ class Servers:
         if self.stopped:
             return
         self.stopped = True
-        for server in (self.postfix, self.dovecot, self.db):
+        for server in (self.postfix, self.dovecot, self.rspamd, self.clamd, self.db):
             if server is None:
                 continue
             try:
