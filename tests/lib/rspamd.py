@@ -241,6 +241,16 @@ class Rspamd:
         os.chown(self.dkim_dir, 0, gid)
         os.chmod(self.dkim_dir, 0o750)
 
+    def dkim_records(self):
+        """{domain: DNS record} of every key made so far."""
+        records = {}
+        suffix = ".%s.txt" % self.selector
+        for name in sorted(os.listdir(self.dkim_dir)) if os.path.isdir(self.dkim_dir) else []:
+            if name.endswith(suffix):
+                with open(os.path.join(self.dkim_dir, name)) as f:
+                    records[name[:-len(suffix)]] = f.read()
+        return records
+
     # --- the server ---
 
     def start(self, timeout=START_TIMEOUT):
