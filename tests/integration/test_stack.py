@@ -3,8 +3,10 @@
 Runs the command as a user would, in a temporary directory and on a free
 port base, so that it never meets a stack the user runs on the defaults.
 A mail client's view of the result: IMAP login and SMTP submission with the
-sample users, a message that arrives and is still there after down and up.
-Nothing under /etc may change."""
+sample users, a message that arrives DKIM-signed (checked with the printed
+dkim-verify command) and is still there after down and up, a virus
+refused, a DKIM record printed for every domain of the database, also for
+one added between two ups. Nothing under /etc may change."""
 
 import atexit
 import hashlib
@@ -23,14 +25,18 @@ import uuid
 
 from fixture import PASSWORD, TOP
 from lib import proc
+from lib.clamd import EICAR
 
 STACK = os.path.join(TOP, "tests", "local-stack")
 DEEPWOOD = "deepwood@nahida.net"
 DREAMS = "1000dreams@nahida.net"
-OFFSETS = {"smtp": 25, "imap": 143, "submission": 587, "mariadb": 3306}
+OFFSETS = {"smtp": 25, "imap": 143, "submission": 587, "mariadb": 3306,
+           "clamd": 3310, "rspamd": 11332}
+SERVERS = 5
+RECORD = '%s._domainkey.%s. IN TXT ( "v=DKIM1; k=rsa; "'
 # what the stack could touch by mistake
 WATCHED = ("/etc/postfix", "/etc/dovecot", "/etc/mysql", "/etc/aliases",
-           "/etc/passwd", "/etc/group")
+           "/etc/passwd", "/etc/group", "/etc/rspamd", "/etc/clamav")
 
 DIR = None
 PORTS = None
@@ -40,7 +46,7 @@ TOKEN = uuid.uuid4().hex
 
 def free_port_base():
     for _ in range(100):
-        base = random.randrange(20000, 60000)
+        base = random.randrange(20000, 65535 - max(OFFSETS.values()))
         if all(port_free(base + offset) for offset in OFFSETS.values()):
             return base
     raise RuntimeError("no free port base found")
@@ -76,9 +82,9 @@ def snapshot(paths):
     return out
 
 
-def stack(command, *args, timeout=300):
+def stack(command, *args, timeout=400, input=None):
     return subprocess.run([sys.executable, STACK, command, "--dir", DIR, *args],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, input=input)
 
 
 def cleanup():
@@ -141,10 +147,39 @@ def has_token(user):
     return any(TOKEN in s for s in imap_subjects(user))
 
 
+def imap_message(user, token):
+    """The message in user's INBOX whose subject has token, as bytes."""
+    c = IMAP4("127.0.0.1", PORTS["imap"], timeout=30)
+    try:
+        c.starttls(ssl_context=tls_context())
+        c.login(user, PASSWORD)
+        c.select("INBOX", readonly=True)
+        typ, data = c.search(None, "SUBJECT", token)
+        typ, parts = c.fetch(data[0].split()[0], "(RFC822)")
+        return parts[0][1]
+    finally:
+        c.logout()
+
+
+def nahida_record():
+    """nahida.net's DNS record, as the stack keeps it next to the key."""
+    with open(os.path.join(DIR, "rspamd", "dkim", "nahida.net.kawaii2309.txt")) as f:
+        return f.read()
+
+
+def sql(statement):
+    r = subprocess.run(["mariadb", "--no-defaults", "--socket=" + os.path.join(
+        DIR, "mariadb", "mysqld.sock"), "mail_server", "-e", statement],
+        capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr)
+
+
 def pids():
     """The PIDs in the servers' PID files."""
     files = {"mariadb": "mariadb/mysqld.pid", "dovecot": "dovecot/run/master.pid",
-             "postfix": "postfix/spool/pid/master.pid"}
+             "postfix": "postfix/spool/pid/master.pid", "clamd": "clamd/clamd.pid",
+             "rspamd": "rspamd/run/rspamd.pid"}
     return {name: proc.read_pid(os.path.join(DIR, path)) for name, path in files.items()}
 
 
@@ -154,20 +189,23 @@ class StackTest(unittest.TestCase):
 
     def assertUp(self, r):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        for name in ("imap", "submission", "smtp", "mariadb"):
+        for name in OFFSETS:
             self.assertIn("127.0.0.1:%d" % PORTS[name], r.stdout)
-        for log in ("postfix/postfix.log", "dovecot/dovecot.log", "mariadb/mysqld.log"):
+        for log in ("postfix/postfix.log", "dovecot/dovecot.log", "mariadb/mysqld.log",
+                    "rspamd/rspamd.log", "clamd/clamd.log"):
             path = os.path.join(DIR, log)
             self.assertIn(path, r.stdout)
             self.assertTrue(os.path.exists(path), path)
         self.assertIn("swaks --server 127.0.0.1:%d --tls" % PORTS["submission"], r.stdout)
+        self.assertIn("| %s dkim-verify --dir %s" % (STACK, DIR), r.stdout)
+        self.assertIn(RECORD % ("kawaii2309", "nahida.net"), r.stdout)
         for name, pid in pids().items():
             self.assertTrue(pid and proc.pid_alive(pid), name)
 
     def assertAllDown(self):
         for name, pid in pids().items():
             self.assertFalse(pid and proc.pid_alive(pid), "%s still runs" % name)
-        for name in ("imap", "submission", "smtp", "mariadb"):
+        for name in OFFSETS:
             self.assertTrue(port_free(PORTS[name]), "port %d still in use" % PORTS[name])
 
     def test_1_up_starts_every_server_and_says_how_to_use_it(self):
@@ -175,7 +213,7 @@ class StackTest(unittest.TestCase):
         self.assertUp(r)
         r = stack("status")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertEqual(r.stdout.count(" running "), 3, r.stdout)
+        self.assertEqual(r.stdout.count(" running "), SERVERS, r.stdout)
 
     def test_2_a_mail_client_logs_in_submits_and_reads(self):
         self.assertEqual(imap_subjects(DEEPWOOD), [])  # logs in, empty INBOX
@@ -190,6 +228,23 @@ class StackTest(unittest.TestCase):
             s.quit()
         proc.wait_for(lambda: has_token(DREAMS), 30, interval=0.2,
                       what="the message in 1000dreams' INBOX")
+        # signed, and the printed check says so; a changed copy fails it
+        data = imap_message(DREAMS, TOKEN)
+        r = stack("dkim-verify", input=data.decode())
+        self.assertEqual((r.returncode, r.stdout),
+                         (0, "DKIM-Signature d=nahida.net s=kawaii2309: ok\nverified\n"),
+                         r.stderr)
+        r = stack("dkim-verify", input=data.decode().replace("hello", "Hello"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        # a virus is refused
+        s = smtplib.SMTP("127.0.0.1", PORTS["smtp"], timeout=30)
+        try:
+            with self.assertRaises(smtplib.SMTPDataError) as cm:
+                s.sendmail("someone@example.org", [DREAMS], "Subject: virus\r\n\r\n%s\r\n"
+                           % EICAR)
+        finally:
+            s.quit()
+        self.assertEqual(cm.exception.smtp_code, 554)
         with self.assertRaises(smtplib.SMTPAuthenticationError):
             s = smtplib.SMTP("127.0.0.1", PORTS["submission"], timeout=30)
             try:
@@ -211,7 +266,7 @@ class StackTest(unittest.TestCase):
         self.assertAllDown()
         r = stack("status")
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
-        self.assertEqual(r.stdout.count(" stopped "), 3, r.stdout)
+        self.assertEqual(r.stdout.count(" stopped "), SERVERS, r.stdout)
         self.assertTrue(os.path.isdir(os.path.join(DIR, "mariadb", "data")))
         r = stack("down")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
@@ -226,9 +281,22 @@ class StackTest(unittest.TestCase):
         self.assertAllDown()
 
     def test_6_up_again_continues_with_the_same_data(self):
+        first_record = nahida_record()
         r = stack("up")
         self.assertUp(r)
         self.assertTrue(has_token(DREAMS))
+        # the same key as before
+        self.assertEqual(stack("dkim-verify", input=imap_message(DREAMS, TOKEN).decode())
+                         .returncode, 0)
+        # a domain added to the database gets a key and a record at the next up
+        self.assertNotIn(RECORD % ("kawaii2309", "example.net"), r.stdout)
+        sql("INSERT INTO domains (domain) VALUES ('example.net')")
+        r = stack("up")
+        self.assertUp(r)
+        self.assertIn(RECORD % ("kawaii2309", "example.net"), r.stdout)
+        # nahida.net keeps its key: the record printed is the first one
+        self.assertEqual(nahida_record(), first_record)
+        self.assertIn(first_record, r.stdout)
         r = stack("down")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertAllDown()
