@@ -63,7 +63,7 @@ class ClamdError(RuntimeError):
     """clamd failed to start; the message says why."""
 
 
-class Clamd:
+class Clamd(proc.Daemon):
     def __init__(self, basedir, port=None):
         self.dir = os.path.abspath(basedir)
         self.port = port or proc.free_port()
@@ -116,29 +116,9 @@ class Clamd:
         except TimeoutError:
             raise ClamdError("clamd does not answer:\n%s" % self.log_tail()) from None
 
-    def stop(self):
-        proc.stop_pid(self.pid())
-
-    def pid(self):
-        """The PID of this instance's clamd, or None if it is not running."""
-        pid = proc.read_pid(self.pid_file)
-        return pid if pid is not None and self._is_ours(pid) else None
-
-    def is_running(self):
-        return self.pid() is not None
-
     def _is_ours(self, pid):
-        """A live clamd started with our configuration file, so that a
-        reused PID is never signalled."""
-        if not proc.pid_alive(pid):
-            return False
-        try:
-            exe = os.readlink("/proc/%d/exe" % pid)
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            return False
-        return os.path.basename(exe) == "clamd" and self.config.encode() in argv
+        """A live clamd started with our configuration file."""
+        return proc.runs(pid, "clamd", arg=self.config)
 
     def command(self, command, data=None, timeout=10):
         """Send one clamd command in its z-form (NUL-terminated) and return
@@ -161,17 +141,3 @@ class Clamd:
             return self.command("PING") == "PONG"
         except OSError:
             return False
-
-    def scan(self, data):
-        """Scan bytes with INSTREAM: "stream: OK" or "stream: NAME FOUND"."""
-        return self.command("INSTREAM", data)
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def log_tail(self, lines=30):
-        return "\n".join(self.log().splitlines()[-lines:])

@@ -137,7 +137,7 @@ import_environment = TZ LD_PRELOAD={libasan} \
 """
 
 
-class Dovecot:
+class Dovecot(proc.Daemon):
     def __init__(self, basedir, module_so, db_hosts, db_password,
                  imap_port=None, uid=8, gid=8, protocols="imap lmtp",
                  connect_timeout=3, query_timeout=3, module_extra="",
@@ -263,9 +263,6 @@ class Dovecot:
         masters, workers = self.auth_processes()
         return masters + workers
 
-    def stop(self):
-        proc.stop_pid(self.pid())
-
     def reload(self):
         self.doveadm("reload", check=True)
 
@@ -273,13 +270,6 @@ class Dovecot:
         return subprocess.run(["doveadm", "-c", self.config] + list(args),
                               capture_output=True, text=True, check=check,
                               input=input, timeout=120)
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
 
     def log_lines(self, *words):
         """The log's lines that contain any of the words (for assertions
@@ -292,6 +282,3 @@ class Dovecot:
         writes asynchronously: a line may come after the client's reply."""
         return proc.wait_for(lambda: self.log().count(text) >= count, timeout,
                              what="%d x %r in the log" % (count, text))
-
-    def log_tail(self, lines=30):
-        return "\n".join(self.log().splitlines()[-lines:])

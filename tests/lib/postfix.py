@@ -254,7 +254,7 @@ def _write(path, text, mode, uid=0, gid=0):
     os.rename(tmp, path)
 
 
-class Postfix:
+class Postfix(proc.Daemon):
     """One private Postfix (see the module documentation).
 
     map_dir: the directory with the map files (sql/postfix); db_hosts: the
@@ -355,34 +355,11 @@ class Postfix:
                 r.returncode, (r.stdout + r.stderr).strip(), self.log_tail()))
         proc.wait_for(self.is_running, timeout, what="postfix to start")
 
-    def stop(self):
-        """Stop Postfix by the PID in master.pid: SIGTERM (the master stops
-        its children and exits), SIGKILL if it still runs after a while.
-        Does nothing if it is not running."""
-        pid = self.pid()
-        if pid is not None:
-            proc.stop_pid(pid)
-
-    def pid(self):
-        """The PID of this instance's master, or None if it is not running."""
-        pid = proc.read_pid(self.pid_file)
-        return pid if pid is not None and self._is_ours(pid) else None
-
-    def is_running(self):
-        return self.pid() is not None
-
     def _is_ours(self, pid):
-        """Whether pid is a live Postfix master of this instance: its
-        program is master and its working directory our queue directory,
-        so that a reused PID is never signalled."""
-        if not proc.pid_alive(pid):
-            return False
-        try:
-            exe = os.readlink("/proc/%d/exe" % pid)
-            cwd = os.readlink("/proc/%d/cwd" % pid)
-        except OSError:
-            return False
-        return os.path.basename(exe) == "master" and cwd == self.queue_dir
+        """A live Postfix master of this instance: its program is master
+        and its working directory our queue directory. Postfix is stopped
+        by this PID (SIGTERM: the master stops its children and exits)."""
+        return proc.runs(pid, "master", cwd=self.queue_dir)
 
     def command(self, *args):
         """Run "postfix -c config_dir args..."."""
@@ -408,13 +385,3 @@ class Postfix:
                                "-q", key, table],
                               capture_output=True, text=True,
                               timeout=COMMAND_TIMEOUT)
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def log_tail(self, lines=30):
-        return "\n".join(self.log().splitlines()[-lines:])

@@ -83,3 +83,57 @@ def child_pids(pid):
         if int(fields[1]) == pid:
             children.append(int(entry))
     return children
+
+
+def runs(pid, program, cwd=None, arg=None):
+    """Whether pid is a live process of program (the basename of its
+    executable), with cwd as its working directory and arg among its
+    arguments where these are given: so that a PID from a PID file that
+    another process has reused is never taken for a server of ours."""
+    if not pid_alive(pid):
+        return False
+    try:
+        exe = os.readlink("/proc/%d/exe" % pid)
+        if cwd is not None and os.readlink("/proc/%d/cwd" % pid) != cwd:
+            return False
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().split(b"\0")
+    except OSError:
+        return False
+    return os.path.basename(exe) == program and (arg is None or arg.encode() in argv)
+
+
+class Daemon:
+    """What the private servers share: the PID file they write (pid_file)
+    finds the running server, never its name, and it logs to one file
+    (log_path). _is_ours(pid) says whether a live PID is this instance's
+    server; by default any live process is."""
+
+    pid_file = None
+    log_path = None
+
+    def pid(self):
+        """The PID of this instance's server, or None if it is not running."""
+        pid = read_pid(self.pid_file)
+        return pid if pid is not None and self._is_ours(pid) else None
+
+    def is_running(self):
+        return self.pid() is not None
+
+    def _is_ours(self, pid):
+        return pid_alive(pid)
+
+    def stop(self):
+        """SIGTERM by the PID, SIGKILL if it still runs after a while (a
+        master process stops its children). Nothing if it is not running."""
+        stop_pid(self.pid())
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def log_tail(self, lines=30):
+        return "\n".join(self.log().splitlines()[-lines:])

@@ -121,7 +121,7 @@ def check_domain(domain):
     return domain
 
 
-class Rspamd:
+class Rspamd(proc.Daemon):
     """One private rspamd (see the module documentation).
 
     port: the proxy worker's milter port (default: a free one);
@@ -285,37 +285,8 @@ class Rspamd:
             return False
         return True
 
-    def stop(self):
-        """Stop rspamd by the PID of its main process (which stops its
-        workers). Does nothing if it is not running."""
-        proc.stop_pid(self.pid())
-
-    def pid(self):
-        """The PID of this instance's main process, or None."""
-        pid = proc.read_pid(self.pid_file)
-        return pid if pid is not None and self._is_ours(pid) else None
-
-    def is_running(self):
-        return self.pid() is not None
-
     def _is_ours(self, pid):
-        """A live rspamd started in our directory (its title hides the
-        command line), so that a reused PID is never signalled."""
-        if not proc.pid_alive(pid):
-            return False
-        try:
-            exe = os.readlink("/proc/%d/exe" % pid)
-            cwd = os.readlink("/proc/%d/cwd" % pid)
-        except OSError:
-            return False
-        return os.path.basename(exe) == "rspamd" and cwd == self.dir
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def log_tail(self, lines=30):
-        return "\n".join(self.log().splitlines()[-lines:])
+        """A live rspamd started in our directory (its process title hides
+        the command line). Stopping this PID, the main process, stops its
+        workers."""
+        return proc.runs(pid, "rspamd", cwd=self.dir)
