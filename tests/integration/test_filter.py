@@ -259,6 +259,11 @@ class DkimTest(unittest.TestCase):
                 "From: <%s>" % DEEPWOOD, "From: <%s>" % OUTSIDER)
             self.assertEqual(submit(DEEPWOOD, DREAMS, text)[0], 250)
             self.assertNotIn("dkim-signature", header_names(wait_delivered(DREAMS, token)[0]))
+            # nor with the empty envelope sender, which has no owner
+            token = uuid.uuid4().hex
+            text = message(OUTSIDER, DREAMS, token)
+            self.assertEqual(submit("", DREAMS, text)[0], 250)
+            self.assertNotIn("dkim-signature", header_names(wait_delivered(DREAMS, token)[0]))
             # and Postfix refuses the envelope sender example.org to deepwood
             code, reply = submit(OUTSIDER, DREAMS, message(OUTSIDER, DREAMS, token))
             self.assertEqual(code, 553, reply)
