@@ -13,6 +13,7 @@
 #include "password-scheme.h"
 #include "userdb.h"
 #include "authdb-mariadb.h"
+#include "db-mariadb.h"
 #include "db-mariadb-password.h"
 
 const char *authdb_mariadb_version = DOVECOT_ABI_VERSION;
@@ -64,4 +65,5 @@ void authdb_mariadb_deinit(void)
 	passdb_unregister_module(&passdb_mariadb);
 	userdb_unregister_module(&userdb_mariadb);
 	password_scheme_unregister(&authdb_mariadb_scheme);
+	db_mariadb_self_check_deinit();
 }

@@ -107,9 +107,10 @@ db_mariadb_login_cache_find(struct db_mariadb_login_cache *cache,
 	return entry;
 }
 
-bool db_mariadb_login_cache_lookup(struct db_mariadb_login_cache *cache,
-				   const char *user, const char *stored_hash,
-				   const char *password, time_t now)
+enum db_mariadb_login_cache_result
+db_mariadb_login_cache_lookup(struct db_mariadb_login_cache *cache,
+			      const char *user, const char *stored_hash,
+			      const char *password, time_t now)
 {
 	struct db_mariadb_login_cache_entry *entry;
 	unsigned char mac[SHA256_RESULTLEN];
@@ -117,19 +118,33 @@ bool db_mariadb_login_cache_lookup(struct db_mariadb_login_cache *cache,
 
 	entry = db_mariadb_login_cache_find(cache, user, stored_hash);
 	if (entry == NULL)
-		return FALSE;
+		return DB_MARIADB_LOGIN_CACHE_MISS;
 	if (entry->expires <= now) {
 		db_mariadb_login_cache_free(cache, entry);
-		return FALSE;
+		return DB_MARIADB_LOGIN_CACHE_STALE;
 	}
 	db_mariadb_login_cache_mac(cache, password, mac);
 	match = mem_equals_timing_safe(mac, entry->mac, sizeof(mac));
 	safe_memset(mac, 0, sizeof(mac));
-	if (match) {
-		DLLIST2_REMOVE(&cache->head, &cache->tail, entry);
-		DLLIST2_PREPEND(&cache->head, &cache->tail, entry);
+	if (!match)
+		return DB_MARIADB_LOGIN_CACHE_MISS;
+	DLLIST2_REMOVE(&cache->head, &cache->tail, entry);
+	DLLIST2_PREPEND(&cache->head, &cache->tail, entry);
+	return DB_MARIADB_LOGIN_CACHE_HIT;
+}
+
+const char *
+db_mariadb_login_cache_result_name(enum db_mariadb_login_cache_result result)
+{
+	switch (result) {
+	case DB_MARIADB_LOGIN_CACHE_MISS:
+		return "miss";
+	case DB_MARIADB_LOGIN_CACHE_HIT:
+		return "hit";
+	case DB_MARIADB_LOGIN_CACHE_STALE:
+		return "stale";
 	}
-	return match;
+	i_unreached();
 }
 
 void db_mariadb_login_cache_insert(struct db_mariadb_login_cache *cache,

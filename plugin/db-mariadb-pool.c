@@ -9,15 +9,16 @@
    connect (if needed) -> prepare (once per connection) -> execute ->
    store_result; the stored result is then read without waiting.
 
-   pool_size connections are opened on demand, hosts tried in order. Requests
-   wait in a FIFO queue of at most queue_limit entries while every connection
-   is busy; each has one deadline (query_timeout) that covers the wait and
-   the query. A connection whose query runs into the deadline is closed
-   (its result could still arrive later; the server ends the query itself
-   through max_statement_time). A host that failed is skipped for
-   DB_MARIADB_HOST_RETRY_SECS, so that the next connection goes elsewhere
-   at once; a connection serving a replica is closed after that long, so
-   that the next one tries the primary first again.
+   pool_size connections are opened on demand, hosts tried in order (the
+   connection leaf, db-mariadb-conn.c). Requests wait in a FIFO queue of at
+   most queue_limit entries while every connection is busy; each has one
+   deadline (query_timeout) that covers the wait and the query. A
+   connection whose query runs into the deadline is closed (its result
+   could still arrive later; the server ends the query itself through
+   max_statement_time). What any other failed query means is decided by the
+   failure policy (db-mariadb-failure.c). A connection serving a replica is
+   closed once it has been open for DB_MARIADB_HOST_RETRY_SECS, so that the
+   next one tries the primary first again.
 
    libmariadb may close the socket inside a _cont() call on errors, so the
    io and the timeout are removed before every _cont() and set again after
@@ -28,13 +29,14 @@
 #include "ioloop.h"
 #include "llist.h"
 #include "str.h"
+#include "db-mariadb-failure.h"
+#include "db-mariadb-params.h"
 #include "db-mariadb-query.h"
 #include "db-mariadb-user.h"
-#include "db-mariadb-params.h"
-#include "db-mariadb-private.h"
+#include "db-mariadb-conn.h"
+#include "db-mariadb-pool.h"
 
 #include <sys/socket.h>
-
 
 enum db_mariadb_conn_state {
 	DB_MARIADB_CONN_DISCONNECTED,
@@ -50,23 +52,25 @@ enum db_mariadb_step {
 	DB_MARIADB_STEP_STORE,
 };
 
-struct db_mariadb_conn {
-	struct db_mariadb *db;
+struct db_mariadb_pool_conn {
+	struct db_mariadb_pool *pool;
 	enum db_mariadb_conn_state state;
 	enum db_mariadb_step step;
 
 	MYSQL *mysql;
-	unsigned int host_idx, hosts_tried;
+	struct db_mariadb_host_iter host_iter;
+	unsigned int host_idx;
 	time_t connected_at;
 	/* served a query since it was opened */
 	bool used;
 	string_t *connect_errors;
+	unsigned int connect_errno;
 	ARRAY_TYPE(db_mariadb_stmt) stmts;
 
 	struct io *io_read, *io_write;
 	struct timeout *to_wait;
 
-	struct db_mariadb_request *request;
+	struct db_mariadb_pool_request *request;
 	MYSQL_STMT *stmt;
 	/* the running request's parameters, read by libmariadb until its
 	   execution has finished */
@@ -75,52 +79,71 @@ struct db_mariadb_conn {
 	int ret_int;
 };
 
-struct db_mariadb_request {
-	struct db_mariadb_request *prev, *next;
-	struct db_mariadb *db;
+struct db_mariadb_pool_request {
+	struct db_mariadb_pool_request *prev, *next;
+	struct db_mariadb_pool *pool;
 	const struct db_mariadb_query *query;
 	struct db_mariadb_user user;
-	pool_t pool;
+	pool_t result_pool;
+	/* the query's event: a child of the request's */
+	struct event *event;
 	struct timeout *to;
-	struct db_mariadb_conn *conn;
+	struct db_mariadb_pool_conn *conn;
+	/* the host the query last ran on, NULL before it ran */
+	const char *host;
 	bool retried;
 
-	db_mariadb_lookup_callback_t *callback;
+	db_mariadb_pool_callback_t *callback;
 	void *context;
 };
 
-static void db_mariadb_pool_dispatch(struct db_mariadb *db);
-static void db_mariadb_conn_run(struct db_mariadb_conn *conn, bool start,
+struct db_mariadb_pool {
+	const struct db_mariadb_settings *set;
+	struct db_mariadb_hosts *hosts;
+	struct event *event;
+	bool keep_idle;
+
+	struct db_mariadb_pool_conn *conns;
+	struct db_mariadb_pool_request *queue_head, *queue_tail;
+	unsigned int queue_len;
+};
+
+static void db_mariadb_pool_dispatch(struct db_mariadb_pool *pool);
+static void db_mariadb_conn_run(struct db_mariadb_pool_conn *conn, bool start,
 				int ready);
 
 static void
-db_mariadb_request_finish(struct db_mariadb_request *req, int ret,
-			  const struct db_mariadb_row *row, const char *error)
+db_mariadb_request_finish(struct db_mariadb_pool_request *req, int ret,
+			  const struct db_mariadb_row *row,
+			  unsigned int error_code, const char *error)
 {
-	db_mariadb_lookup_callback_t *callback = req->callback;
+	db_mariadb_pool_callback_t *callback = req->callback;
 	void *context = req->context;
 
 	i_assert(req->conn == NULL);
 	timeout_remove(&req->to);
+	db_mariadb_query_event_end(&req->event, req->host, error_code,
+				   ret < 0 ? error : NULL);
 	i_free(req);
 	callback(ret, row, error, context);
 }
 
 static void
-db_mariadb_queue_remove(struct db_mariadb *db, struct db_mariadb_request *req)
+db_mariadb_queue_remove(struct db_mariadb_pool *pool,
+			struct db_mariadb_pool_request *req)
 {
-	DLLIST2_REMOVE(&db->queue_head, &db->queue_tail, req);
-	db->queue_len--;
+	DLLIST2_REMOVE(&pool->queue_head, &pool->queue_tail, req);
+	pool->queue_len--;
 }
 
-static void db_mariadb_conn_unwait(struct db_mariadb_conn *conn)
+static void db_mariadb_conn_unwait(struct db_mariadb_pool_conn *conn)
 {
 	io_remove(&conn->io_read);
 	io_remove(&conn->io_write);
 	timeout_remove(&conn->to_wait);
 }
 
-static void db_mariadb_conn_close(struct db_mariadb_conn *conn)
+static void db_mariadb_conn_close(struct db_mariadb_pool_conn *conn)
 {
 	int fd;
 
@@ -148,11 +171,17 @@ static void db_mariadb_conn_close(struct db_mariadb_conn *conn)
 	conn->state = DB_MARIADB_CONN_DISCONNECTED;
 }
 
-/* Detach the running request from a connection that failed it. */
-static struct db_mariadb_request *
-db_mariadb_conn_take_request(struct db_mariadb_conn *conn)
+static const char *db_mariadb_conn_host(struct db_mariadb_pool_conn *conn)
 {
-	struct db_mariadb_request *req = conn->request;
+	return db_mariadb_host_str(db_mariadb_host(conn->pool->hosts,
+						   conn->host_idx));
+}
+
+/* Detach the running request from a connection that failed it. */
+static struct db_mariadb_pool_request *
+db_mariadb_conn_take_request(struct db_mariadb_pool_conn *conn)
+{
+	struct db_mariadb_pool_request *req = conn->request;
 
 	conn->request = NULL;
 	if (req != NULL)
@@ -160,7 +189,7 @@ db_mariadb_conn_take_request(struct db_mariadb_conn *conn)
 	return req;
 }
 
-static void db_mariadb_conn_io(struct db_mariadb_conn *conn)
+static void db_mariadb_conn_io(struct db_mariadb_pool_conn *conn)
 {
 	int ready = 0;
 
@@ -172,12 +201,12 @@ static void db_mariadb_conn_io(struct db_mariadb_conn *conn)
 	db_mariadb_conn_run(conn, FALSE, ready);
 }
 
-static void db_mariadb_conn_wait_timeout(struct db_mariadb_conn *conn)
+static void db_mariadb_conn_wait_timeout(struct db_mariadb_pool_conn *conn)
 {
 	db_mariadb_conn_run(conn, FALSE, MYSQL_WAIT_TIMEOUT);
 }
 
-static void db_mariadb_conn_wait(struct db_mariadb_conn *conn, int status)
+static void db_mariadb_conn_wait(struct db_mariadb_pool_conn *conn, int status)
 {
 	int fd = mysql_get_socket(conn->mysql);
 
@@ -192,139 +221,146 @@ static void db_mariadb_conn_wait(struct db_mariadb_conn *conn, int status)
 	}
 }
 
-static void db_mariadb_conn_connect_host(struct db_mariadb_conn *conn)
+/* Connect to the next host in line; FALSE when none is left. */
+static bool db_mariadb_conn_connect_next(struct db_mariadb_pool_conn *conn)
 {
-	conn->mysql = db_mariadb_mysql_init(conn->db, TRUE);
+	if (!db_mariadb_hosts_iter_next(conn->pool->hosts, &conn->host_iter,
+					&conn->host_idx))
+		return FALSE;
+	conn->mysql = db_mariadb_mysql_init(conn->pool->set, TRUE);
 	conn->state = DB_MARIADB_CONN_CONNECTING;
 	conn->step = DB_MARIADB_STEP_CONNECT;
 	db_mariadb_conn_run(conn, TRUE, 0);
+	return TRUE;
 }
 
-static void db_mariadb_conn_connect(struct db_mariadb_conn *conn)
+static void db_mariadb_conn_connect(struct db_mariadb_pool_conn *conn)
 {
-	/* the primary first, unless it failed recently */
-	conn->host_idx = db_mariadb_first_host(conn->db);
-	conn->hosts_tried = 0;
+	db_mariadb_hosts_iter_init(conn->pool->hosts, &conn->host_iter);
 	str_truncate(conn->connect_errors, 0);
-	if (conn->host_idx != 0)
-		str_append(conn->connect_errors, "the primary failed recently");
-	db_mariadb_conn_connect_host(conn);
+	str_append(conn->connect_errors,
+		   db_mariadb_hosts_iter_reason(&conn->host_iter));
+	if (!db_mariadb_conn_connect_next(conn))
+		i_unreached();
 }
 
-static void db_mariadb_conn_connected(struct db_mariadb_conn *conn)
+/* No lookup waits: with keep_idle = FALSE the pool holds no connection. */
+static void db_mariadb_pool_close_unneeded(struct db_mariadb_pool *pool)
 {
-	struct db_mariadb *db = conn->db;
-	const struct db_mariadb_host *host =
-		&db->set->parsed_hosts[conn->host_idx];
+	unsigned int i;
+
+	if (pool->keep_idle || pool->queue_head != NULL)
+		return;
+	for (i = 0; i < pool->set->pool_size; i++) {
+		if (pool->conns[i].state == DB_MARIADB_CONN_IDLE)
+			db_mariadb_conn_close(&pool->conns[i]);
+	}
+}
+
+static void db_mariadb_conn_connected(struct db_mariadb_pool_conn *conn)
+{
+	struct db_mariadb_pool *pool = conn->pool;
 
 	conn->state = DB_MARIADB_CONN_IDLE;
 	conn->connected_at = ioloop_time;
 	conn->used = FALSE;
-	db_mariadb_backoff_reset(db);
-	if (db->set->blocking && db->queue_head == NULL) {
-		/* blocking = yes: the self-check's request timed out while
-		   this connected; the master keeps no connection */
-		db_mariadb_conn_close(conn);
-		return;
-	}
+	db_mariadb_hosts_backoff_reset(pool->hosts);
 	if (conn->host_idx == 0)
-		e_debug(db->event, "Connected to %s", db_mariadb_host_str(host));
+		e_debug(pool->event, "Connected to %s", db_mariadb_conn_host(conn));
 	else {
-		e_warning(db->event, "Connected to %s, not to the primary: %s",
-			  db_mariadb_host_str(host),
+		e_warning(pool->event, "Connected to %s, not to the primary: %s",
+			  db_mariadb_conn_host(conn),
 			  str_c(conn->connect_errors));
 	}
-	db_mariadb_pool_dispatch(db);
+	db_mariadb_pool_dispatch(pool);
 }
 
-static void db_mariadb_conn_connect_failed(struct db_mariadb_conn *conn)
+static void db_mariadb_conn_connect_failed(struct db_mariadb_pool_conn *conn)
 {
-	struct db_mariadb *db = conn->db;
-	const struct db_mariadb_host *host =
-		&db->set->parsed_hosts[conn->host_idx];
+	struct db_mariadb_pool *pool = conn->pool;
+	const char *error;
 
+	conn->connect_errno = mysql_errno(conn->mysql);
+	error = t_strdup_printf("%s: %u: %s", db_mariadb_conn_host(conn),
+				conn->connect_errno, mysql_error(conn->mysql));
 	if (str_len(conn->connect_errors) > 0)
 		str_append(conn->connect_errors, ", ");
-	str_printfa(conn->connect_errors, "%s: %u: %s",
-		    db_mariadb_host_str(host), mysql_errno(conn->mysql),
-		    mysql_error(conn->mysql));
+	str_append(conn->connect_errors, error);
 	db_mariadb_conn_close(conn);
-	db_mariadb_host_failed(db, conn->host_idx);
+	db_mariadb_host_failed(pool->hosts, conn->host_idx, error);
 
-	/* the next host in order, wrapping around to those before the
-	   first one tried */
-	if (++conn->hosts_tried < db->set->parsed_hosts_count) {
-		conn->host_idx = (conn->host_idx + 1) %
-			db->set->parsed_hosts_count;
-		db_mariadb_conn_connect_host(conn);
+	if (db_mariadb_conn_connect_next(conn))
 		return;
-	}
-	e_error(db->event, "Could not connect to any database host: %s",
+	e_error(pool->event, "Could not connect to any database host: %s",
 		str_c(conn->connect_errors));
-	db_mariadb_backoff_start(db, str_c(conn->connect_errors));
-	db_mariadb_pool_dispatch(db);
+	db_mariadb_hosts_backoff_start(pool->hosts, str_c(conn->connect_errors),
+				       conn->connect_errno);
+	db_mariadb_pool_dispatch(pool);
 }
 
-static void db_mariadb_pool_close_idle_to(struct db_mariadb *db,
-					  unsigned int host_idx)
+/* Close the idle connections to a host that just failed: they would fail
+   the retry too. */
+static void
+db_mariadb_pool_close_idle_to(struct db_mariadb_pool *pool,
+			      unsigned int host_idx)
 {
 	unsigned int i;
 
-	for (i = 0; i < db->set->pool_size; i++) {
-		if (db->conns[i].state == DB_MARIADB_CONN_IDLE &&
-		    db->conns[i].host_idx == host_idx)
-			db_mariadb_conn_close(&db->conns[i]);
+	for (i = 0; i < pool->set->pool_size; i++) {
+		if (pool->conns[i].state == DB_MARIADB_CONN_IDLE &&
+		    pool->conns[i].host_idx == host_idx)
+			db_mariadb_conn_close(&pool->conns[i]);
 	}
 }
 
 static void
-db_mariadb_conn_request_failed(struct db_mariadb_conn *conn,
+db_mariadb_conn_request_failed(struct db_mariadb_pool_conn *conn,
 			       unsigned int err, const char *error)
 {
-	struct db_mariadb *db = conn->db;
-	struct db_mariadb_request *req = db_mariadb_conn_take_request(conn);
-	bool was_used = conn->used;
+	struct db_mariadb_pool *pool = conn->pool;
+	struct db_mariadb_pool_request *req = db_mariadb_conn_take_request(conn);
+	struct db_mariadb_failure failure;
+	enum db_mariadb_failure_action action;
 
-	if (!db_mariadb_errno_is_connection_lost(err)) {
+	i_zero(&failure);
+	failure.error = err;
+	failure.connection_used = conn->used;
+	failure.hosts_count = pool->set->parsed_hosts_count;
+	failure.retried = req->retried;
+	action = db_mariadb_failure_action(&failure);
+	if (action == DB_MARIADB_FAILURE_FAIL) {
+		/* the server answered: the connection works */
 		conn->state = DB_MARIADB_CONN_IDLE;
 		conn->used = TRUE;
-		db_mariadb_request_finish(req, -1, NULL, error);
-		db_mariadb_pool_dispatch(db);
+		db_mariadb_request_finish(req, -1, NULL, err, error);
+		db_mariadb_pool_dispatch(pool);
 		return;
 	}
 
-	e_warning(db->event, "Lost connection to %s: %s",
-		  db_mariadb_host_str(&db->set->parsed_hosts[conn->host_idx]),
-		  error);
-	/* e.g. a Galera node that isn't ready (1047): look elsewhere; but a
-	   connection that worked and was then closed by the server (idle
-	   timeout, KILL, a restart) says nothing about the host yet:
-	   reconnecting finds out */
-	if (!was_used || !db_mariadb_errno_is_dropped(err)) {
-		db_mariadb_host_failed(db, conn->host_idx);
-		/* the other idle connections to it would fail the retry */
-		db_mariadb_pool_close_idle_to(db, conn->host_idx);
+	e_warning(req->event, "Lost connection to %s: %s",
+		  db_mariadb_conn_host(conn), error);
+	if (action == DB_MARIADB_FAILURE_HOST_FAIL ||
+	    action == DB_MARIADB_FAILURE_HOST_RETRY) {
+		db_mariadb_host_failed(pool->hosts, conn->host_idx, error);
+		db_mariadb_pool_close_idle_to(pool, conn->host_idx);
 	}
 	db_mariadb_conn_close(conn);
-	if ((was_used || (db->set->parsed_hosts_count > 1 &&
-			  db_mariadb_errno_is_server_failure(err))) &&
-	    !req->retried) {
-		/* the server may just have closed an idle connection, or
-		   with several hosts the next one may answer (the failed
-		   one is skipped now): try once more, first in line */
+	if (action == DB_MARIADB_FAILURE_RETRY ||
+	    action == DB_MARIADB_FAILURE_HOST_RETRY) {
+		/* first in line */
 		req->retried = TRUE;
-		DLLIST2_PREPEND(&db->queue_head, &db->queue_tail, req);
-		db->queue_len++;
+		DLLIST2_PREPEND(&pool->queue_head, &pool->queue_tail, req);
+		pool->queue_len++;
 	} else {
-		db_mariadb_request_finish(req, -1, NULL, t_strdup_printf(
+		db_mariadb_request_finish(req, -1, NULL, err, t_strdup_printf(
 			"Connection lost: %s", error));
 	}
-	db_mariadb_pool_dispatch(db);
+	db_mariadb_pool_dispatch(pool);
 }
 
-static void db_mariadb_conn_execute(struct db_mariadb_conn *conn)
+static void db_mariadb_conn_execute(struct db_mariadb_pool_conn *conn)
 {
-	struct db_mariadb_request *req = conn->request;
+	struct db_mariadb_pool_request *req = conn->request;
 
 	/* the statement is in the list now: closing the connection
 	   closes it */
@@ -341,18 +377,16 @@ static void db_mariadb_conn_execute(struct db_mariadb_conn *conn)
 }
 
 static void
-db_mariadb_conn_start_request(struct db_mariadb_conn *conn,
-			      struct db_mariadb_request *req)
+db_mariadb_conn_start_request(struct db_mariadb_pool_conn *conn,
+			      struct db_mariadb_pool_request *req)
 {
-	struct db_mariadb_stmt *stmt;
-
 	conn->state = DB_MARIADB_CONN_BUSY;
 	conn->request = req;
 	req->conn = conn;
+	req->host = p_strdup(req->result_pool, db_mariadb_conn_host(conn));
 
-	stmt = db_mariadb_stmt_find(&conn->stmts, req->query);
-	if (stmt != NULL) {
-		conn->stmt = stmt->stmt;
+	conn->stmt = db_mariadb_stmt_find(&conn->stmts, req->query);
+	if (conn->stmt != NULL) {
 		db_mariadb_conn_execute(conn);
 		return;
 	}
@@ -363,36 +397,37 @@ db_mariadb_conn_start_request(struct db_mariadb_conn *conn,
 	db_mariadb_conn_run(conn, TRUE, 0);
 }
 
-static void db_mariadb_conn_stored(struct db_mariadb_conn *conn)
+static void db_mariadb_conn_stored(struct db_mariadb_pool_conn *conn)
 {
-	struct db_mariadb *db = conn->db;
-	struct db_mariadb_request *req = conn->request;
+	struct db_mariadb_pool *pool = conn->pool;
+	struct db_mariadb_pool_request *req = conn->request;
 	struct db_mariadb_row row;
 	const char *error = NULL;
 	unsigned int err;
 	int ret;
 
-	ret = db_mariadb_stmt_read_row(conn->stmt, req->pool, &row,
+	ret = db_mariadb_stmt_read_row(conn->stmt, req->result_pool, &row,
 				       &err, &error);
-	if (ret < 0 && db_mariadb_errno_is_connection_lost(err)) {
+	if (ret < 0 && db_mariadb_error_is_connection_lost(err)) {
 		db_mariadb_conn_request_failed(conn, err, error);
 		return;
 	}
 	req = db_mariadb_conn_take_request(conn);
 	conn->used = TRUE;
 	conn->state = DB_MARIADB_CONN_IDLE;
-	if (conn->host_idx > 0 && !db_mariadb_host_is_skipped(db, 0) &&
+	if (conn->host_idx > 0 && !db_mariadb_host_is_skipped(pool->hosts, 0) &&
 	    ioloop_time - conn->connected_at >= DB_MARIADB_HOST_RETRY_SECS) {
 		/* reconnect (primary first) when next needed */
 		db_mariadb_conn_close(conn);
 	}
-	db_mariadb_request_finish(req, ret, ret > 0 ? &row : NULL, error);
-	db_mariadb_pool_dispatch(db);
+	db_mariadb_request_finish(req, ret, ret > 0 ? &row : NULL, err, error);
+	db_mariadb_pool_dispatch(pool);
 }
 
 /* A step finished: look at its result and take the next one. */
-static void db_mariadb_conn_step_done(struct db_mariadb_conn *conn)
+static void db_mariadb_conn_step_done(struct db_mariadb_pool_conn *conn)
 {
+	unsigned int err;
 	const char *error;
 
 	switch (conn->step) {
@@ -404,8 +439,7 @@ static void db_mariadb_conn_step_done(struct db_mariadb_conn *conn)
 		return;
 	case DB_MARIADB_STEP_PREPARE:
 		if (conn->ret_int != 0) {
-			unsigned int err = mysql_stmt_errno(conn->stmt);
-
+			err = mysql_stmt_errno(conn->stmt);
 			error = t_strdup_printf(
 				"Preparing the query failed: %u: %s", err,
 				mysql_stmt_error(conn->stmt));
@@ -425,8 +459,7 @@ static void db_mariadb_conn_step_done(struct db_mariadb_conn *conn)
 	case DB_MARIADB_STEP_EXECUTE:
 	case DB_MARIADB_STEP_STORE:
 		if (conn->ret_int != 0) {
-			unsigned int err = mysql_stmt_errno(conn->stmt);
-
+			err = mysql_stmt_errno(conn->stmt);
 			error = t_strdup_printf("%u: %s", err,
 						mysql_stmt_error(conn->stmt));
 			(void)mysql_stmt_free_result(conn->stmt);
@@ -444,26 +477,28 @@ static void db_mariadb_conn_step_done(struct db_mariadb_conn *conn)
 	i_unreached();
 }
 
-static void db_mariadb_conn_run(struct db_mariadb_conn *conn, bool start,
+static void db_mariadb_conn_run(struct db_mariadb_pool_conn *conn, bool start,
 				int ready)
 {
-	const struct db_mariadb_settings *set = conn->db->set;
-	const struct db_mariadb_host *host;
+	struct db_mariadb_connect_args args;
 	int status = 0;
 
 	/* libmariadb may close the socket in here */
 	db_mariadb_conn_unwait(conn);
 	switch (conn->step) {
 	case DB_MARIADB_STEP_CONNECT:
-		host = &set->parsed_hosts[conn->host_idx];
-		status = start ?
-			mysql_real_connect_start(&conn->ret_mysql, conn->mysql,
-				host->socket_path != NULL ? NULL : host->name,
-				set->user, set->password, set->dbname,
-				host->socket_path != NULL ? 0 : host->port,
-				host->socket_path, 0) :
-			mysql_real_connect_cont(&conn->ret_mysql, conn->mysql,
-						ready);
+		if (start) {
+			db_mariadb_connect_args(conn->pool->set,
+				db_mariadb_host(conn->pool->hosts,
+						conn->host_idx), &args);
+			status = mysql_real_connect_start(&conn->ret_mysql,
+				conn->mysql, args.host, args.user,
+				args.password, args.dbname, args.port,
+				args.unix_socket, 0);
+		} else {
+			status = mysql_real_connect_cont(&conn->ret_mysql,
+							 conn->mysql, ready);
+		}
 		break;
 	case DB_MARIADB_STEP_PREPARE:
 		status = start ?
@@ -494,14 +529,14 @@ static void db_mariadb_conn_run(struct db_mariadb_conn *conn, bool start,
 	} T_END;
 }
 
-static void db_mariadb_request_timeout(struct db_mariadb_request *req)
+static void db_mariadb_request_timeout(struct db_mariadb_pool_request *req)
 {
-	struct db_mariadb *db = req->db;
-	struct db_mariadb_conn *conn = req->conn;
+	struct db_mariadb_pool *pool = req->pool;
+	struct db_mariadb_pool_conn *conn = req->conn;
 	const char *error;
 
 	error = t_strdup_printf("Query timed out after %u s (%s)",
-				db->set->query_timeout_secs,
+				pool->set->query_timeout_secs,
 				conn == NULL ? "waiting for a free connection" :
 				conn->state == DB_MARIADB_CONN_CONNECTING ?
 				"connecting" : "waiting for the server");
@@ -510,45 +545,49 @@ static void db_mariadb_request_timeout(struct db_mariadb_request *req)
 		(void)db_mariadb_conn_take_request(conn);
 		db_mariadb_conn_close(conn);
 	} else {
-		db_mariadb_queue_remove(db, req);
+		db_mariadb_queue_remove(pool, req);
 	}
-	db_mariadb_request_finish(req, -1, NULL, error);
-	db_mariadb_pool_dispatch(db);
+	db_mariadb_request_finish(req, -1, NULL, 0, error);
+	db_mariadb_pool_dispatch(pool);
 }
 
 /* Fail everything queued (nothing can serve it before the back-off ends). */
-static void db_mariadb_pool_fail_queue(struct db_mariadb *db,
+static void db_mariadb_pool_fail_queue(struct db_mariadb_pool *pool,
 				       const char *error)
 {
-	struct db_mariadb_request *req;
+	struct db_mariadb_pool_request *req;
 
-	while ((req = db->queue_head) != NULL) {
-		db_mariadb_queue_remove(db, req);
-		db_mariadb_request_finish(req, -1, NULL, error);
+	while ((req = pool->queue_head) != NULL) {
+		db_mariadb_queue_remove(pool, req);
+		db_mariadb_request_finish(req, -1, NULL,
+					  pool->hosts->last_connect_errno,
+					  error);
 	}
 }
 
-static void db_mariadb_pool_dispatch(struct db_mariadb *db)
+static void db_mariadb_pool_dispatch(struct db_mariadb_pool *pool)
 {
-	struct db_mariadb_request *req;
-	struct db_mariadb_conn *conn, *closed = NULL;
+	struct db_mariadb_pool_request *req;
+	struct db_mariadb_pool_conn *conn, *closed = NULL;
 	unsigned int i, connecting = 0, idle_or_busy = 0;
 	const char *error;
 
-	for (i = 0; i < db->set->pool_size && db->queue_head != NULL; i++) {
-		conn = &db->conns[i];
+	for (i = 0; i < pool->set->pool_size && pool->queue_head != NULL; i++) {
+		conn = &pool->conns[i];
 		if (conn->state == DB_MARIADB_CONN_IDLE) {
-			req = db->queue_head;
-			db_mariadb_queue_remove(db, req);
+			req = pool->queue_head;
+			db_mariadb_queue_remove(pool, req);
 			db_mariadb_conn_start_request(conn, req);
 		}
 	}
-	if (db->queue_head == NULL)
+	if (pool->queue_head == NULL) {
+		db_mariadb_pool_close_unneeded(pool);
 		return;
+	}
 
 	/* requests are waiting: open another connection if allowed */
-	for (i = 0; i < db->set->pool_size; i++) {
-		conn = &db->conns[i];
+	for (i = 0; i < pool->set->pool_size; i++) {
+		conn = &pool->conns[i];
 		if (conn->state == DB_MARIADB_CONN_CONNECTING)
 			connecting++;
 		else if (conn->state != DB_MARIADB_CONN_DISCONNECTED)
@@ -556,86 +595,100 @@ static void db_mariadb_pool_dispatch(struct db_mariadb *db)
 		else if (closed == NULL)
 			closed = conn;
 	}
-	if (closed == NULL || connecting >= db->queue_len)
+	if (closed == NULL || connecting >= pool->queue_len)
 		return;
-	if (!db_mariadb_backoff_allows_connect(db, &error)) {
+	if (!db_mariadb_hosts_backoff_allows(pool->hosts, &error)) {
 		if (connecting == 0 && idle_or_busy == 0)
-			db_mariadb_pool_fail_queue(db, error);
+			db_mariadb_pool_fail_queue(pool, error);
 		return;
 	}
 	/* this may connect (or fail) at once and dispatch by itself;
 	   otherwise see whether yet another connection is wanted */
 	db_mariadb_conn_connect(closed);
 	if (closed->state == DB_MARIADB_CONN_CONNECTING)
-		db_mariadb_pool_dispatch(db);
+		db_mariadb_pool_dispatch(pool);
 }
 
-#undef db_mariadb_lookup_async
-void db_mariadb_lookup_async(struct db_mariadb *db,
-			     const struct db_mariadb_query *query,
-			     const struct db_mariadb_user *user, pool_t pool,
-			     db_mariadb_lookup_callback_t *callback,
-			     void *context)
+void db_mariadb_pool_lookup(struct db_mariadb_pool *pool,
+			    const struct db_mariadb_query *query,
+			    const struct db_mariadb_user *user,
+			    struct event *parent_event, pool_t result_pool,
+			    db_mariadb_pool_callback_t *callback,
+			    void *context)
 {
-	struct db_mariadb_request *req;
+	struct db_mariadb_pool_request *req;
 
-	req = i_new(struct db_mariadb_request, 1);
-	req->db = db;
-	req->query = query;
+	req = i_new(struct db_mariadb_pool_request, 1);
 	req->pool = pool;
-	req->user.local = p_strdup(pool, user->local);
-	req->user.domain = p_strdup(pool, user->domain);
-	req->user.address = p_strdup(pool, user->address);
+	req->query = query;
+	req->result_pool = result_pool;
+	req->event = db_mariadb_query_event_begin(parent_event != NULL ?
+						  parent_event : pool->event,
+						  query);
+	req->user.local = p_strdup(result_pool, user->local);
+	req->user.domain = p_strdup(result_pool, user->domain);
+	req->user.address = p_strdup(result_pool, user->address);
 	req->callback = callback;
 	req->context = context;
-	if (db->queue_len >= db->set->queue_limit) {
-		db_mariadb_request_finish(req, -1, NULL, t_strdup_printf(
+	if (pool->queue_len >= pool->set->queue_limit) {
+		e_debug(event_create_passthrough(req->event)->
+			set_name("mariadb_pool_queue_full")->
+			add_int("queue_limit", pool->set->queue_limit)->event(),
+			"Lookup queue full");
+		db_mariadb_request_finish(req, -1, NULL, 0, t_strdup_printf(
 			"Too many lookups waiting for the database "
-			"(queue_limit = %u)", db->set->queue_limit));
+			"(queue_limit = %u)", pool->set->queue_limit));
 		return;
 	}
-	req->to = timeout_add(db->set->query_timeout_secs * 1000,
+	req->to = timeout_add(pool->set->query_timeout_secs * 1000,
 			      db_mariadb_request_timeout, req);
-	DLLIST2_APPEND(&db->queue_head, &db->queue_tail, req);
-	db->queue_len++;
-	db_mariadb_pool_dispatch(db);
+	DLLIST2_APPEND(&pool->queue_head, &pool->queue_tail, req);
+	pool->queue_len++;
+	db_mariadb_pool_dispatch(pool);
 }
 
-void db_mariadb_pool_init(struct db_mariadb *db)
+struct db_mariadb_pool *
+db_mariadb_pool_init(const struct db_mariadb_settings *set,
+		     struct db_mariadb_hosts *hosts, struct event *event,
+		     bool keep_idle)
 {
+	struct db_mariadb_pool *pool;
 	unsigned int i;
 
-	db->conns = p_new(db->pool, struct db_mariadb_conn,
-			  db->set->pool_size);
-	for (i = 0; i < db->set->pool_size; i++) {
-		db->conns[i].db = db;
-		db->conns[i].connect_errors = str_new(db->pool, 128);
-		p_array_init(&db->conns[i].stmts, db->pool, 4);
+	pool = i_new(struct db_mariadb_pool, 1);
+	pool->set = set;
+	pool->hosts = hosts;
+	pool->event = event;
+	pool->keep_idle = keep_idle;
+	pool->conns = i_new(struct db_mariadb_pool_conn, set->pool_size);
+	for (i = 0; i < set->pool_size; i++) {
+		pool->conns[i].pool = pool;
+		pool->conns[i].connect_errors = str_new(default_pool, 128);
+		i_array_init(&pool->conns[i].stmts, 4);
 	}
+	return pool;
 }
 
-void db_mariadb_pool_close_idle(struct db_mariadb *db)
+void db_mariadb_pool_deinit(struct db_mariadb_pool **_pool)
 {
+	struct db_mariadb_pool *pool = *_pool;
+	struct db_mariadb_pool_request *req;
 	unsigned int i;
 
-	for (i = 0; i < db->set->pool_size; i++) {
-		if (db->conns[i].state == DB_MARIADB_CONN_IDLE)
-			db_mariadb_conn_close(&db->conns[i]);
-	}
-}
-
-void db_mariadb_pool_deinit(struct db_mariadb *db)
-{
-	struct db_mariadb_request *req;
-	unsigned int i;
-
-	for (i = 0; i < db->set->pool_size; i++) {
-		req = db_mariadb_conn_take_request(&db->conns[i]);
-		db_mariadb_conn_close(&db->conns[i]);
+	*_pool = NULL;
+	for (i = 0; i < pool->set->pool_size; i++) {
+		req = db_mariadb_conn_take_request(&pool->conns[i]);
+		db_mariadb_conn_close(&pool->conns[i]);
 		if (req != NULL) {
-			db_mariadb_request_finish(req, -1, NULL,
+			db_mariadb_request_finish(req, -1, NULL, 0,
 				"Auth process is shutting down");
 		}
 	}
-	db_mariadb_pool_fail_queue(db, "Auth process is shutting down");
+	db_mariadb_pool_fail_queue(pool, "Auth process is shutting down");
+	for (i = 0; i < pool->set->pool_size; i++) {
+		str_free(&pool->conns[i].connect_errors);
+		array_free(&pool->conns[i].stmts);
+	}
+	i_free(pool->conns);
+	i_free(pool);
 }

@@ -180,6 +180,7 @@ bool db_mariadb_query_parse(pool_t pool, const char *text,
 	}
 
 	query = p_new(pool, struct db_mariadb_query, 1);
+	query->name = "query";
 	query->text = p_strdup(pool, text);
 	query->sql = p_strdup(pool, str_c(sql));
 	query->params_count = array_count(&params);

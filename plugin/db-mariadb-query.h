@@ -12,6 +12,9 @@ enum db_mariadb_param {
 #define DB_MARIADB_QUERY_MAX_PARAMS 32
 
 struct db_mariadb_query {
+	/* what it is for ("password", "user", "iterate", ...): the query
+	   field of its events; set by whoever parses it */
+	const char *name;
 	/* as written in the configuration (used in log messages) */
 	const char *text;
 	/* what is sent to the server: every placeholder replaced by '?' */

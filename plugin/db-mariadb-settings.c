@@ -276,6 +276,14 @@ db_mariadb_settings_query_parse(pool_t pool, const char *key,
 		*error_r = t_strdup_printf("%s: %s", key, error);
 		return -1;
 	}
+	/* "password_query" -> "password" */
+	(*query_r)->name = p_strndup(pool, key, strlen(key) - strlen("_query"));
+	if (!per_user && (*query_r)->params_count > 0) {
+		/* nothing could be bound */
+		*error_r = t_strdup_printf("%s: must not use placeholders",
+					   key);
+		return -1;
+	}
 	if (per_user && (*query_r)->params_count == 0) {
 		/* it would return the same row for every login */
 		*error_r = t_strdup_printf(

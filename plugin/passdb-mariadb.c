@@ -36,8 +36,9 @@
 #include "str-sanitize.h"
 #include "auth-settings.h"
 #include "safe-memset.h"
-#include "auth-worker-server.h"
+#include "authdb-compat.h"
 #include "authdb-mariadb.h"
+#include "db-mariadb-conn.h"
 #include "db-mariadb.h"
 #include "db-mariadb-login-cache.h"
 #include "db-mariadb-password.h"
@@ -68,10 +69,8 @@ struct passdb_mariadb_request {
 	struct auth_request *auth_request;
 	/* verify_plain (NULL for lookup_credentials) */
 	const char *password;
-	union {
-		verify_plain_callback_t *verify_plain;
-		lookup_credentials_callback_t *lookup_credentials;
-	} callback;
+	verify_plain_callback_t *verify_callback;
+	lookup_credentials_callback_t *credentials_callback;
 	/* the bare bcrypt hash sent to the worker */
 	const char *hash;
 	/* hash is the dummy hash, checked only to take as long as for a
@@ -192,7 +191,7 @@ passdb_mariadb_handle_row(struct auth_request *request, int ret,
 		return PASSDB_RESULT_INTERNAL_FAILURE;
 	}
 	if (ret == 0) {
-		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+		authdb_log_unknown_user(request);
 		return PASSDB_RESULT_USER_UNKNOWN;
 	}
 	if (db_mariadb_row_find(row, "password") == NULL &&
@@ -317,11 +316,10 @@ passdb_mariadb_want_verify(struct auth_request *request, const char *stored,
 	*result_r = PASSDB_RESULT_PASSWORD_MISMATCH;
 	dummy = passdb_mariadb_dummy_hash(module);
 	if (dummy == NULL) {
-		auth_request_log_password_mismatch(request, AUTH_SUBSYS_DB);
+		authdb_log_password_mismatch(request);
 		return FALSE;
 	}
-	/* answer as late as for a wrong password (the dummy check logs the
-	   mismatch) */
+	/* answer as late as for a wrong password */
 	e_debug(authdb_event(request), "Account is locked");
 	*hash_r = dummy;
 	*dummy_r = TRUE;
@@ -334,38 +332,44 @@ passdb_mariadb_finish(struct passdb_mariadb_request *preq,
 {
 	struct auth_request *request = preq->auth_request;
 
-	preq->callback.verify_plain(result, request);
+	preq->verify_callback(result, request);
 	auth_request_unref(&request);
 }
 
-static bool
-passdb_mariadb_worker_reply(struct auth_worker_connection *conn ATTR_UNUSED,
-			    const char *reply, void *context)
+/* The password check is done, here or in a worker. */
+static void
+passdb_mariadb_verified(struct passdb_mariadb_request *preq,
+			enum passdb_result result)
 {
-	struct passdb_mariadb_request *preq = context;
 	struct auth_request *request = preq->auth_request;
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
-	enum passdb_result result;
 
-	result = passdb_blocking_auth_worker_reply_parse(request, reply);
 	if (preq->dummy) {
-		/* whatever the dummy check said, unless the worker failed */
-		passdb_mariadb_finish(preq,
-			result == PASSDB_RESULT_INTERNAL_FAILURE ?
-			result : preq->dummy_result);
-		return TRUE;
-	}
-	/* a mismatch was logged by the worker */
-	if (result == PASSDB_RESULT_OK && module->login_cache != NULL) {
+		/* whatever the dummy check said, unless it failed */
+		if (result != PASSDB_RESULT_INTERNAL_FAILURE)
+			result = preq->dummy_result;
+	} else if (result == PASSDB_RESULT_OK && module->login_cache != NULL) {
 		db_mariadb_login_cache_insert(module->login_cache,
 					      request->fields.user, preq->hash,
 					      preq->password, ioloop_time);
 	}
 	passdb_mariadb_finish(preq, result);
+}
+
+static bool
+passdb_mariadb_worker_reply(struct auth_worker_connection *conn ATTR_UNUSED,
+			    authdb_worker_reply_t reply, void *context)
+{
+	struct passdb_mariadb_request *preq = context;
+
+	/* a mismatch was logged by the worker */
+	passdb_mariadb_verified(preq, passdb_blocking_auth_worker_reply_parse(
+					preq->auth_request, reply));
 	return TRUE;
 }
 
-/* Check the password in an auth-worker with this module's scheme. */
+/* In the auth master: check the password in an auth-worker with this
+   module's scheme. */
 static void passdb_mariadb_verify_in_worker(struct passdb_mariadb_request *preq)
 {
 	struct auth_request *request = preq->auth_request;
@@ -380,12 +384,6 @@ static void passdb_mariadb_verify_in_worker(struct passdb_mariadb_request *preq)
 	auth_request_export(request, str);
 	if (!preq->dummy)
 		e_debug(authdb_event(request), "Verifying the password in a worker");
-	else {
-		e_debug(authdb_event(request), "Verifying a dummy hash of cost "
-			"%u in a worker (%s)", db_mariadb_password_cost(preq->hash),
-			preq->dummy_result == PASSDB_RESULT_USER_UNKNOWN ?
-			"unknown user" : "locked account");
-	}
 	auth_worker_call(request->pool, request->fields.user, str_c(str),
 			 passdb_mariadb_worker_reply, preq);
 	/* it holds the plaintext password (Dovecot keeps its own copy in
@@ -393,6 +391,89 @@ static void passdb_mariadb_verify_in_worker(struct passdb_mariadb_request *preq)
 	safe_memset(str_c_modifiable(str), 0, str_len(str));
 }
 
+/* In an auth-worker (blocking = yes): bcrypt right here. */
+static void passdb_mariadb_verify_here(struct passdb_mariadb_request *preq)
+{
+	struct auth_request *request = preq->auth_request;
+	enum passdb_result result;
+	const char *error;
+	int ret;
+
+	ret = db_mariadb_password_verify(preq->password, preq->hash, &error);
+	if (ret < 0) {
+		e_error(authdb_event(request), "Stored password is not "
+			"usable: %s", error);
+		result = PASSDB_RESULT_INTERNAL_FAILURE;
+	} else if (ret == 0) {
+		/* an unknown user was logged as such */
+		if (!preq->dummy ||
+		    preq->dummy_result == PASSDB_RESULT_PASSWORD_MISMATCH)
+			authdb_log_password_mismatch(request);
+		result = PASSDB_RESULT_PASSWORD_MISMATCH;
+	} else {
+		result = PASSDB_RESULT_OK;
+	}
+	passdb_mariadb_verified(preq, result);
+}
+
+static void passdb_mariadb_verify(struct passdb_mariadb_request *preq)
+{
+	if (worker)
+		passdb_mariadb_verify_here(preq);
+	else
+		passdb_mariadb_verify_in_worker(preq);
+}
+
+/* Check the password against a dummy hash, only to answer as late as for
+   a wrong password: the result is dummy_result whatever it says. */
+static void
+passdb_mariadb_verify_dummy(struct passdb_mariadb_request *preq,
+			    const char *dummy, enum passdb_result dummy_result)
+{
+	struct auth_request *request = preq->auth_request;
+	const char *reason = dummy_result == PASSDB_RESULT_USER_UNKNOWN ?
+		"unknown user" : "locked account";
+	unsigned int cost = db_mariadb_password_cost(dummy);
+
+	preq->hash = dummy;
+	preq->dummy = TRUE;
+	preq->dummy_result = dummy_result;
+	e_debug(event_create_passthrough(authdb_event(request))->
+		add_category(&event_category_mariadb)->
+		set_name("mariadb_dummy_check")->
+		add_str("reason", dummy_result == PASSDB_RESULT_USER_UNKNOWN ?
+			"unknown_user" : "locked")->
+		add_int("cost", cost)->event(),
+		"Verifying a dummy hash of cost %u in a worker (%s)",
+		cost, reason);
+	passdb_mariadb_verify(preq);
+}
+
+/* The verified-login cache (auth master, blocking = no): TRUE if this
+   login was verified before with the same stored hash. */
+static bool passdb_mariadb_login_cache_hit(struct passdb_mariadb_request *preq)
+{
+	struct auth_request *request = preq->auth_request;
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+	enum db_mariadb_login_cache_result result;
+
+	if (module->login_cache == NULL)
+		return FALSE;
+	result = db_mariadb_login_cache_lookup(module->login_cache,
+					       request->fields.user, preq->hash,
+					       preq->password, ioloop_time);
+	e_debug(event_create_passthrough(authdb_event(request))->
+		add_category(&event_category_mariadb)->
+		set_name("mariadb_login_cache")->
+		add_str("result", db_mariadb_login_cache_result_name(result))->
+		event(), "Verified-login cache %s",
+		db_mariadb_login_cache_result_name(result));
+	return result == DB_MARIADB_LOGIN_CACHE_HIT;
+}
+
+/* The one result path of both modes, for both verify_plain and
+   lookup_credentials: the lookup's outcome, called by the pool in the
+   auth master or before db_mariadb_lookup() returns in an auth-worker. */
 static void
 passdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 			       const char *error,
@@ -401,55 +482,48 @@ passdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 	struct auth_request *request = preq->auth_request;
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
 	enum passdb_result result;
-	const char *stored, *scheme = NULL;
+	const char *stored, *scheme = NULL, *dummy;
+	bool locked;
 
 	result = passdb_mariadb_handle_row(request, ret, row, error, &stored);
 	if (preq->password == NULL) {
 		/* lookup_credentials: the password field (always with a
-		   scheme, a dummy hash for a locked account) */
+		   scheme, a dummy hash for a locked account); bcrypt can't
+		   be converted, so mechanisms other than PLAIN and LOGIN get
+		   SCHEME_NOT_AVAILABLE */
 		stored = request->passdb_password;
 		if (stored != NULL)
 			scheme = password_get_scheme(&stored);
 		passdb_handle_credentials(result, stored, scheme,
-					  preq->callback.lookup_credentials,
-					  request);
+					  preq->credentials_callback, request);
 		auth_request_unref(&request);
 		return;
 	}
 	if (result == PASSDB_RESULT_USER_UNKNOWN &&
-	    (preq->hash = passdb_mariadb_dummy_hash(module)) != NULL) {
+	    (dummy = passdb_mariadb_dummy_hash(module)) != NULL) {
 		/* answer as late as for a wrong password */
-		preq->dummy = TRUE;
-		preq->dummy_result = result;
-		passdb_mariadb_verify_in_worker(preq);
+		passdb_mariadb_verify_dummy(preq, dummy, result);
 		return;
 	}
 	if (result != PASSDB_RESULT_OK ||
-	    !passdb_mariadb_want_verify(request, stored, &preq->hash,
-					&preq->dummy, &result)) {
+	    !passdb_mariadb_want_verify(request, stored, &preq->hash, &locked,
+					&result)) {
 		passdb_mariadb_finish(preq, result);
 		return;
 	}
-	if (preq->dummy) {
-		/* a locked account */
-		preq->dummy_result = result;
-		passdb_mariadb_verify_in_worker(preq);
+	if (locked) {
+		passdb_mariadb_verify_dummy(preq, preq->hash, result);
 		return;
 	}
 	preq->hash = p_strdup(request->pool, preq->hash);
-	if (module->login_cache != NULL &&
-	    db_mariadb_login_cache_lookup(module->login_cache,
-					  request->fields.user, preq->hash,
-					  preq->password, ioloop_time)) {
-		e_debug(authdb_event(request), "Verified-login cache hit");
+	if (passdb_mariadb_login_cache_hit(preq)) {
 		passdb_mariadb_finish(preq, PASSDB_RESULT_OK);
 		return;
 	}
-	passdb_mariadb_verify_in_worker(preq);
+	passdb_mariadb_verify(preq);
 }
 
-/* blocking = no: look up in the master, without waiting */
-static void passdb_mariadb_lookup_async(struct passdb_mariadb_request *preq)
+static void passdb_mariadb_lookup(struct passdb_mariadb_request *preq)
 {
 	struct auth_request *request = preq->auth_request;
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
@@ -463,32 +537,9 @@ static void passdb_mariadb_lookup_async(struct passdb_mariadb_request *preq)
 					       preq);
 		return;
 	}
-	db_mariadb_lookup_async(module->db, set->parsed_password_query, &user,
-				request->pool, passdb_mariadb_lookup_callback,
-				preq);
-}
-
-/* blocking = yes: in an auth-worker. Returns like passdb_mariadb_handle_row(). */
-static enum passdb_result
-passdb_mariadb_lookup_blocking(struct auth_request *request,
-			       const char **password_r)
-{
-	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
-	const struct db_mariadb_settings *set =
-		db_mariadb_get_settings(module->db);
-	struct db_mariadb_user user;
-	struct db_mariadb_row row;
-	const char *error = NULL;
-	int ret;
-
-	if (!passdb_mariadb_parse_user(request, &user)) {
-		return passdb_mariadb_handle_row(request, 0, &db_mariadb_no_row,
-						 NULL, password_r);
-	}
-	ret = db_mariadb_lookup(module->db, set->parsed_password_query, &user,
-				request->pool, &row, &error);
-	return passdb_mariadb_handle_row(request, ret, &row, error,
-					 password_r);
+	db_mariadb_lookup(module->db, set->parsed_password_query, &user,
+			  authdb_event(request), request->pool,
+			  passdb_mariadb_lookup_callback, preq);
 }
 
 static void
@@ -496,50 +547,12 @@ passdb_mariadb_verify_plain(struct auth_request *request, const char *password,
 			    verify_plain_callback_t *callback)
 {
 	struct passdb_mariadb_request *preq;
-	enum passdb_result result;
-	const char *stored, *hash, *error;
-	bool dummy;
-	int ret;
 
-	if (!request->passdb->passdb->blocking) {
-		preq = p_new(request->pool, struct passdb_mariadb_request, 1);
-		preq->auth_request = request;
-		preq->password = password;
-		preq->callback.verify_plain = callback;
-		passdb_mariadb_lookup_async(preq);
-		return;
-	}
-
-	result = passdb_mariadb_lookup_blocking(request, &stored);
-	if (result == PASSDB_RESULT_USER_UNKNOWN &&
-	    (hash = passdb_mariadb_dummy_hash(
-			passdb_mariadb_module(request))) != NULL) {
-		/* answer as late as for a wrong password */
-		(void)db_mariadb_password_verify(password, hash, &error);
-	}
-	if (result != PASSDB_RESULT_OK ||
-	    !passdb_mariadb_want_verify(request, stored, &hash, &dummy,
-					&result)) {
-		callback(result, request);
-		return;
-	}
-	/* in an auth-worker: bcrypt right here */
-	ret = db_mariadb_password_verify(password, hash, &error);
-	if (dummy) {
-		/* a locked account, whatever the dummy check said */
-		auth_request_log_password_mismatch(request, AUTH_SUBSYS_DB);
-		result = PASSDB_RESULT_PASSWORD_MISMATCH;
-	} else if (ret < 0) {
-		e_error(authdb_event(request), "Stored password is not "
-			"usable: %s", error);
-		result = PASSDB_RESULT_INTERNAL_FAILURE;
-	} else if (ret == 0) {
-		auth_request_log_password_mismatch(request, AUTH_SUBSYS_DB);
-		result = PASSDB_RESULT_PASSWORD_MISMATCH;
-	} else {
-		result = PASSDB_RESULT_OK;
-	}
-	callback(result, request);
+	preq = p_new(request->pool, struct passdb_mariadb_request, 1);
+	preq->auth_request = request;
+	preq->password = password;
+	preq->verify_callback = callback;
+	passdb_mariadb_lookup(preq);
 }
 
 static void
@@ -547,27 +560,11 @@ passdb_mariadb_lookup_credentials(struct auth_request *request,
 				  lookup_credentials_callback_t *callback)
 {
 	struct passdb_mariadb_request *preq;
-	enum passdb_result result;
-	const char *password, *scheme = NULL;
 
-	if (!request->passdb->passdb->blocking) {
-		preq = p_new(request->pool, struct passdb_mariadb_request, 1);
-		preq->auth_request = request;
-		preq->callback.lookup_credentials = callback;
-		passdb_mariadb_lookup_async(preq);
-		return;
-	}
-	result = passdb_mariadb_lookup_blocking(request, &password);
-	/* the password field (a dummy hash for a locked account) */
-	password = request->passdb_password;
-	if (password != NULL) {
-		scheme = password_get_scheme(&password);
-		/* auth_request_set_field() always adds a scheme */
-		i_assert(scheme != NULL);
-	}
-	/* converts to the wanted scheme if it can; bcrypt can't be, so
-	   mechanisms other than PLAIN and LOGIN get SCHEME_NOT_AVAILABLE */
-	passdb_handle_credentials(result, password, scheme, callback, request);
+	preq = p_new(request->pool, struct passdb_mariadb_request, 1);
+	preq->auth_request = request;
+	preq->credentials_callback = callback;
+	passdb_mariadb_lookup(preq);
 }
 
 static struct passdb_module *
@@ -577,9 +574,9 @@ passdb_mariadb_preinit(pool_t pool, const char *args)
 
 	module = p_new(pool, struct mariadb_passdb_module, 1);
 	module->pool = pool;
-	module->db = db_mariadb_init(args);
+	module->db = db_mariadb_init_file(args);
 	/* the queries depend on the login name only */
-	module->module.default_cache_key = "%u";
+	module->module.default_cache_key = AUTHDB_CACHE_KEY_USER;
 	module->module.default_pass_scheme = DB_MARIADB_PASSWORD_SCHEME;
 	module->module.blocking = db_mariadb_get_settings(module->db)->blocking;
 	/* made now, as root, so that a broken libxcrypt stops start-up */
@@ -606,7 +603,8 @@ static void passdb_mariadb_check_passdbs(struct mariadb_passdb_module *module)
 		   passdb of the service, whichever passdb sent it, and a
 		   deny passdb fails every password */
 		passdb = (*authp)->passdbs;
-		if (!set->blocking && passdb != NULL && passdb->set->deny) {
+		if (AUTHDB_PASSW_USES_FIRST_PASSDB &&
+		    !set->blocking && passdb != NULL && passdb->set->deny) {
 			i_fatal("mariadb: blocking = no needs a first passdb "
 				"without deny = yes (auth-workers check "
 				"passwords against the first passdb): put the "

@@ -7,16 +7,19 @@
    home, mail, uid and gid from the configuration file fill in what the
    query did not return, with %-variables expanded for the canonical user.
    Lookups run in the auth master without blocking (blocking = no) or in
-   auth-workers (blocking = yes), like the passdb's. Iteration (doveadm
-   user '*', doveadm -A) always runs in an auth-worker, whatever the
-   userdb's blocking flag (Dovecot 2.3's master sends LIST to a worker),
-   and streams the iterate query over a connection of its own. */
+   auth-workers (blocking = yes), like the passdb's, and come back through
+   the same callback either way. Iteration (doveadm user '*', doveadm -A)
+   always runs in an auth-worker, whatever the userdb's blocking flag
+   (Dovecot's master sends LIST to a worker), and streams the iterate
+   query over a connection of its own. */
 
 #include "auth-common.h"
 #include "userdb.h"
 #include "str-sanitize.h"
+#include "authdb-compat.h"
 #include "authdb-mariadb.h"
 #include "db-mariadb.h"
+#include "db-mariadb-blocking.h"
 #include "db-mariadb-user.h"
 
 struct mariadb_userdb_module {
@@ -30,6 +33,17 @@ struct mariadb_userdb_iterate_context {
 	struct db_mariadb_iter *iter;
 };
 
+struct userdb_mariadb_request {
+	struct auth_request *auth_request;
+	userdb_callback_t *callback;
+};
+
+static struct mariadb_userdb_module *
+userdb_mariadb_module(struct auth_request *request)
+{
+	return (struct mariadb_userdb_module *)request->userdb->userdb;
+}
+
 static int
 userdb_mariadb_set_template(struct auth_request *request, const char *name,
 			    const char *template)
@@ -39,8 +53,8 @@ userdb_mariadb_set_template(struct auth_request *request, const char *name,
 	if (template[0] == '\0' ||
 	    auth_fields_exists(request->fields.userdb_reply, name))
 		return 0;
-	if (t_auth_request_var_expand(template, request, NULL,
-				      &value, &error) <= 0) {
+	if (!AUTHDB_VAR_EXPAND_OK(t_auth_request_var_expand(
+			template, request, NULL, &value, &error))) {
 		e_error(authdb_event(request),
 			"Failed to expand %s=%s: %s", name, template, error);
 		return -1;
@@ -49,19 +63,13 @@ userdb_mariadb_set_template(struct auth_request *request, const char *name,
 	return 0;
 }
 
-struct userdb_mariadb_request {
-	struct auth_request *auth_request;
-	userdb_callback_t *callback;
-};
-
 /* Turn a lookup's outcome into userdb fields and a result. */
 static enum userdb_result
 userdb_mariadb_handle_row(struct auth_request *request, int ret,
 			  const struct db_mariadb_row *row, const char *error)
 {
-	struct mariadb_userdb_module *module =
-		(struct mariadb_userdb_module *)request->userdb->userdb;
-	const struct db_mariadb_settings *set = db_mariadb_get_settings(module->db);
+	const struct db_mariadb_settings *set =
+		db_mariadb_get_settings(userdb_mariadb_module(request)->db);
 	const struct db_mariadb_field *field;
 	unsigned int i;
 
@@ -70,11 +78,11 @@ userdb_mariadb_handle_row(struct auth_request *request, int ret,
 		return USERDB_RESULT_INTERNAL_FAILURE;
 	}
 	if (ret == 0) {
-		auth_request_log_unknown_user(request, AUTH_SUBSYS_DB);
+		authdb_log_unknown_user(request);
 		return USERDB_RESULT_USER_UNKNOWN;
 	}
 
-	auth_request_init_userdb_reply(request, TRUE);
+	authdb_userdb_reply_init(request);
 	for (i = 0; i < row->count; i++) {
 		field = &row->fields[i];
 		if (field->name[0] != '\0' && field->value != NULL) {
@@ -91,6 +99,7 @@ userdb_mariadb_handle_row(struct auth_request *request, int ret,
 	return USERDB_RESULT_OK;
 }
 
+/* The one result path of both modes. */
 static void
 userdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 			       const char *error,
@@ -106,47 +115,34 @@ userdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 static void
 userdb_mariadb_lookup(struct auth_request *request, userdb_callback_t *callback)
 {
-	struct mariadb_userdb_module *module =
-		(struct mariadb_userdb_module *)request->userdb->userdb;
+	struct mariadb_userdb_module *module = userdb_mariadb_module(request);
 	const struct db_mariadb_settings *set = db_mariadb_get_settings(module->db);
 	struct userdb_mariadb_request *ureq;
 	struct db_mariadb_user user;
-	struct db_mariadb_row row;
-	const char *error = NULL;
-	int ret;
+	const char *error;
 
+	ureq = p_new(request->pool, struct userdb_mariadb_request, 1);
+	ureq->auth_request = request;
+	ureq->callback = callback;
+	auth_request_ref(request);
 	if (!db_mariadb_user_parse(request->fields.user, &user, &error)) {
 		/* then handled as a lookup that found no row */
 		e_debug(authdb_event(request), "User name '%s' %s",
 			str_sanitize(request->fields.user, 100), error);
-		callback(userdb_mariadb_handle_row(request, 0,
-						   &db_mariadb_no_row, NULL),
-			 request);
+		userdb_mariadb_lookup_callback(0, &db_mariadb_no_row, NULL,
+					       ureq);
 		return;
 	}
-	if (!module->module.blocking) {
-		/* in the auth master, without waiting */
-		ureq = p_new(request->pool, struct userdb_mariadb_request, 1);
-		ureq->auth_request = request;
-		ureq->callback = callback;
-		auth_request_ref(request);
-		db_mariadb_lookup_async(module->db, set->parsed_user_query,
-					&user, request->pool,
-					userdb_mariadb_lookup_callback, ureq);
-		return;
-	}
-	/* in an auth-worker */
-	ret = db_mariadb_lookup(module->db, set->parsed_user_query, &user,
-				request->pool, &row, &error);
-	callback(userdb_mariadb_handle_row(request, ret, &row, error), request);
+	db_mariadb_lookup(module->db, set->parsed_user_query, &user,
+			  authdb_event(request), request->pool,
+			  userdb_mariadb_lookup_callback, ureq);
 }
 
 static struct userdb_iterate_context *
 userdb_mariadb_iterate_init(struct auth_request *request,
 			    userdb_iter_callback_t *callback, void *context)
 {
-	struct mariadb_userdb_module *module =
-		(struct mariadb_userdb_module *)request->userdb->userdb;
+	struct mariadb_userdb_module *module = userdb_mariadb_module(request);
 	struct mariadb_userdb_iterate_context *ctx;
 
 	ctx = i_new(struct mariadb_userdb_iterate_context, 1);
@@ -154,7 +150,7 @@ userdb_mariadb_iterate_init(struct auth_request *request,
 	ctx->ctx.callback = callback;
 	ctx->ctx.context = context;
 	auth_request_ref(request);
-	ctx->iter = db_mariadb_iter_init(module->db);
+	ctx->iter = db_mariadb_iterate_init(module->db, authdb_event(request));
 	return &ctx->ctx;
 }
 
@@ -202,8 +198,8 @@ userdb_mariadb_preinit(pool_t pool, const char *args)
 	struct mariadb_userdb_module *module;
 
 	module = p_new(pool, struct mariadb_userdb_module, 1);
-	module->db = db_mariadb_init(args);
-	module->module.default_cache_key = "%u";
+	module->db = db_mariadb_init_file(args);
+	module->module.default_cache_key = AUTHDB_CACHE_KEY_USER;
 	module->module.blocking = db_mariadb_get_settings(module->db)->blocking;
 	return &module->module;
 }

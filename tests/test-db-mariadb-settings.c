@@ -209,6 +209,10 @@ static void test_settings_defaults(void)
 		    query->params[0] == DB_MARIADB_PARAM_DOMAIN &&
 		    query->params[1] == DB_MARIADB_PARAM_LOCAL);
 	test_assert(set->parsed_iterate_query->params_count == 0);
+	/* the query field of their events */
+	test_assert_strcmp(set->parsed_password_query->name, "password");
+	test_assert_strcmp(set->parsed_user_query->name, "user");
+	test_assert_strcmp(set->parsed_iterate_query->name, "iterate");
 	pool_unref(&pool);
 	test_end();
 }
@@ -636,6 +640,8 @@ static void test_settings_whole_file(void)
 		  "placeholders :local, :domain or :user" },
 		{ "iterate_query = SELECT 'x",
 		  TEST_PATH ": iterate_query: unterminated quoted string" },
+		{ "iterate_query = SELECT user FROM t WHERE domain = :domain",
+		  TEST_PATH ": iterate_query: must not use placeholders" },
 		{ "password_query = SELECT p /* FROM t",
 		  TEST_PATH ": password_query: unterminated comment" },
 		/* a long query over several lines */

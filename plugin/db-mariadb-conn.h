@@ -1,0 +1,135 @@
+#ifndef DB_MARIADB_CONN_H
+#define DB_MARIADB_CONN_H
+
+/* The connection leaf: what one MariaDB connection needs, whichever way
+   it runs (the pool in the auth master, a blocking connection in an
+   auth-worker). Calls nothing above it. */
+
+#include "array.h"
+#include "db-mariadb-settings.h"
+
+#include <mysql.h>
+
+struct db_mariadb_query;
+struct db_mariadb_row;
+
+/* how long a host that failed is skipped, and how long a connection to a
+   replica is used before the primary is tried again */
+#define DB_MARIADB_HOST_RETRY_SECS 30
+
+/* Category of the module's events ("mariadb", under Dovecot's "auth"). */
+extern struct event_category event_category_mariadb;
+
+/* The hosts of one configuration, and what was learnt about them: which
+   failed recently (skipped for DB_MARIADB_HOST_RETRY_SECS) and, when every
+   host failed, a back-off (1 s doubling up to 8 s) during which nothing
+   connects. Shared by all connections of a process. */
+struct db_mariadb_hosts {
+	const struct db_mariadb_settings *set;
+	struct event *event;
+
+	/* per host: don't try it before this time */
+	time_t *retry_at;
+
+	/* no connect attempts before this time */
+	struct timeval backoff_until;
+	unsigned int backoff_msecs;
+	char *last_connect_error;
+	/* MariaDB's error number of the last failed connect */
+	unsigned int last_connect_errno;
+};
+
+/* The hosts to try for a new connection, in order: from the first one
+   that did not fail recently (the primary when none did or all did),
+   wrapping around to those before it. */
+struct db_mariadb_host_iter {
+	unsigned int first, n;
+};
+
+struct db_mariadb_hosts *
+db_mariadb_hosts_init(pool_t pool, const struct db_mariadb_settings *set,
+		      struct event *event);
+void db_mariadb_hosts_deinit(struct db_mariadb_hosts **hosts);
+
+void db_mariadb_hosts_iter_init(struct db_mariadb_hosts *hosts,
+				struct db_mariadb_host_iter *iter_r);
+/* Returns TRUE with the next host's index, FALSE after the last one. */
+bool db_mariadb_hosts_iter_next(struct db_mariadb_hosts *hosts,
+				struct db_mariadb_host_iter *iter,
+				unsigned int *host_idx_r);
+/* Why the iteration doesn't start with the primary, "" if it does. */
+const char *db_mariadb_hosts_iter_reason(const struct db_mariadb_host_iter *iter);
+
+/* Skip a host that just failed (and emit mariadb_host_failed). */
+void db_mariadb_host_failed(struct db_mariadb_hosts *hosts,
+			    unsigned int host_idx, const char *reason);
+bool db_mariadb_host_is_skipped(struct db_mariadb_hosts *hosts,
+				unsigned int host_idx);
+const struct db_mariadb_host *
+db_mariadb_host(struct db_mariadb_hosts *hosts, unsigned int host_idx);
+const char *db_mariadb_host_str(const struct db_mariadb_host *host);
+
+/* Returns TRUE if connecting is allowed now, FALSE with the reason in
+   error_r while a back-off after failed connects lasts. */
+bool db_mariadb_hosts_backoff_allows(struct db_mariadb_hosts *hosts,
+				     const char **error_r);
+/* Every host failed (the last one with MariaDB's error error_code):
+   start or lengthen the back-off. */
+void db_mariadb_hosts_backoff_start(struct db_mariadb_hosts *hosts,
+				    const char *errors,
+				    unsigned int error_code);
+void db_mariadb_hosts_backoff_reset(struct db_mariadb_hosts *hosts);
+
+/* A MYSQL handle with the configured options (timeouts, charset, TLS). */
+MYSQL *db_mariadb_mysql_init(const struct db_mariadb_settings *set,
+			     bool nonblocking);
+
+/* What mysql_real_connect() and mysql_real_connect_start() are given for
+   a host. */
+struct db_mariadb_connect_args {
+	const char *host, *user, *password, *dbname, *unix_socket;
+	unsigned int port;
+};
+void db_mariadb_connect_args(const struct db_mariadb_settings *set,
+			     const struct db_mariadb_host *host,
+			     struct db_mariadb_connect_args *args_r);
+
+/* The statements prepared on one connection, by query. */
+struct db_mariadb_stmt {
+	const struct db_mariadb_query *query;
+	MYSQL_STMT *stmt;
+};
+ARRAY_DEFINE_TYPE(db_mariadb_stmt, struct db_mariadb_stmt);
+
+MYSQL_STMT *db_mariadb_stmt_find(ARRAY_TYPE(db_mariadb_stmt) *stmts,
+				 const struct db_mariadb_query *query);
+/* After preparing: check the parameter count and remember the statement.
+   Returns 0, or -1 (statement closed) with the reason in error_r. */
+int db_mariadb_stmt_add(ARRAY_TYPE(db_mariadb_stmt) *stmts,
+			const struct db_mariadb_query *query, MYSQL_STMT *st,
+			const char **error_r);
+void db_mariadb_stmts_close(ARRAY_TYPE(db_mariadb_stmt) *stmts);
+
+/* After mysql_stmt_store_result(): read the one row. Returns 1 with it,
+   0 if there is none, -1 with the reason (and MariaDB's error number, 0 if
+   none applies) if fetching failed or more than one row matched. Frees
+   the result. */
+int db_mariadb_stmt_read_row(MYSQL_STMT *st, pool_t pool,
+			     struct db_mariadb_row *row_r,
+			     unsigned int *errno_r, const char **error_r);
+/* Fetch the next row of a statement's result set as strings (for
+   streaming): 1 with it, 0 at the end, -1 on error. */
+int db_mariadb_stmt_fetch_row(MYSQL_STMT *st, MYSQL_RES *meta, pool_t pool,
+			      struct db_mariadb_row *row_r);
+
+/* A query's event: a child of parent (a request's, to keep its session in
+   every line), created when the query is asked for, so that its duration
+   covers the wait for a connection too. */
+struct event *db_mariadb_query_event_begin(struct event *parent,
+					   const struct db_mariadb_query *query);
+/* Emit mariadb_query_finished (with the host, and on failure MariaDB's
+   error number and text) and free the event. */
+void db_mariadb_query_event_end(struct event **event, const char *host,
+				unsigned int error_code, const char *error);
+
+#endif
