@@ -1,6 +1,7 @@
 """blocking = yes: Dovecot's classic model, lookups and bcrypt in
 auth-workers with blocking calls. The same answers as the default mode."""
 
+import threading
 import unittest
 
 from fixture import PASSWORD, Servers, USERS, auth, is_tempfail, wait_for_first_login
@@ -67,6 +68,36 @@ class BlockingTest(unittest.TestCase):
         r = S.dovecot.doveadm("user", "*")
         self.assertEqual(sorted(r.stdout.split()), sorted(USERS))
         S.dovecot.wait_for_log("Handling LIST request")
+
+    def test_zy_workers_report_an_outage_and_the_master_starts_no_more(self):
+        """As Dovecot's sql driver does: an auth-worker that can't reach the
+        database says so (ERROR), and the master starts no new workers
+        until one reports that it works again (SUCCESS)."""
+        S.db.stop()
+        try:
+            # one failed lookup: its worker reports the outage
+            result, fields = auth(S, USERS[0], PASSWORD)
+            self.assertTrue(result == "FAIL" and is_tempfail(fields), fields)
+            before = len(S.dovecot.auth_processes()[1])
+            # a wave of concurrent logins would otherwise start a worker
+            # each (auth_worker_max_count is 30)
+            results = []
+
+            def login():
+                results.append(auth(S, USERS[1], PASSWORD))
+            threads = [threading.Thread(target=login) for _ in range(16)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(len(results), 16)
+            self.assertTrue(all(r == "FAIL" and is_tempfail(f) for r, f in results),
+                            results)
+            self.assertLessEqual(len(S.dovecot.auth_processes()[1]), max(before, 1))
+        finally:
+            S.db.start()
+        proc.wait_for(lambda: auth(S, USERS[0], PASSWORD)[0] == "OK", 30,
+                      interval=0.5, what="logins to work again")
 
     def test_zz_database_down_is_a_temporary_failure_and_heals(self):
         S.db.stop()
