@@ -37,12 +37,10 @@ The root of a session is a mount point, so `unshare --mount --propagation
 private` also works inside it (it fails in a plain chroot): the test suite
 can run inside a session as it runs on a host."""
 
-import ctypes
 import fcntl
 import hashlib
 import json
 import os
-import pickle
 import select
 import shutil
 import signal
@@ -53,14 +51,14 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
+
+from . import proc
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE_DIR = os.environ.get("DEBROOT_CACHE", "/var/cache/mariadb-auth-tests")
 MIRROR = "http://deb.debian.org/debian"
 SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-CLONE_NEWNET = 0x40000000
 # the first address for forwarded names, on the root's lo
 FORWARD_NET = "127.0.2."
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
@@ -400,7 +398,10 @@ class Session:
         root's network namespace (the host's files, the root's 127.0.0.1);
         return its result or raise its exception. Result and exception must
         pickle."""
-        return _in_netns(self.pid, lambda: func(*args), timeout)
+        def child():
+            proc.setns("/proc/%d/ns/net" % self.pid, proc.CLONE_NEWNET)
+            return func(*args)
+        return proc.call_in_child(child, timeout)
 
     def syslog(self):
         """What the root's programs logged to /dev/log so far."""
@@ -413,7 +414,18 @@ class Session:
     # -- forwarding ---------------------------------------------------------
 
     def _forward(self, address, name):
-        listener = _in_netns(self.pid, lambda: _listen_fd(address), 30, pass_fd=True)
+        # a socket stays in the network namespace it was made in: make the
+        # listener there, in this thread only, then come back
+        here = "/proc/thread-self/ns/net"
+        back = os.open(here, os.O_RDONLY)
+        try:
+            proc.setns("/proc/%d/ns/net" % self.pid, proc.CLONE_NEWNET)
+            try:
+                listener = socket.create_server((address, 80), backlog=16)
+            finally:
+                proc.setns("/proc/self/fd/%d" % back, proc.CLONE_NEWNET)
+        finally:
+            os.close(back)
         self._listeners.append(listener)
         threading.Thread(target=_accept_loop, args=(listener, name),
                          daemon=True).start()
@@ -421,14 +433,6 @@ class Session:
 
 # -- forwarding: a TCP listener inside the root's network, connections out
 #    from the host's
-
-def _listen_fd(address):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((address, 80))
-    s.listen(16)
-    return s
-
 
 def _accept_loop(listener, name):
     while True:
@@ -469,89 +473,6 @@ def _relay(conn, name):
     t.join()
     conn.close()
     upstream.close()
-
-
-# -- running Python in another network namespace
-
-_libc = None
-
-
-def _setns(path, nstype):
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if _libc.setns(fd, nstype) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, "setns(%s): %s" % (path, os.strerror(err)))
-    finally:
-        os.close(fd)
-
-
-def _in_netns(pid, func, timeout, pass_fd=False):
-    """func() in a forked child in the network namespace of pid. With
-    pass_fd, func returns a socket that is handed back to this process."""
-    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    child_pid = os.fork()
-    if child_pid == 0:
-        code = 0
-        try:
-            parent.close()
-            _setns("/proc/%d/ns/net" % pid, CLONE_NEWNET)
-            value = func()
-            if pass_fd:
-                socket.send_fds(child, [b"fd"], [value.fileno()])
-            else:
-                child.sendall(pickle.dumps((True, value)))
-        except BaseException as e:
-            code = 1
-            try:
-                child.sendall(pickle.dumps((False, e)))
-            except Exception:
-                child.sendall(pickle.dumps((False, RuntimeError(traceback.format_exc()))))
-        finally:
-            child.close()
-            os._exit(code)
-    child.close()
-    try:
-        deadline = time.monotonic() + timeout
-        if pass_fd:
-            parent.settimeout(timeout)
-            msg, fds, _, _ = socket.recv_fds(parent, 1 << 16, 1)
-            if fds:
-                return socket.socket(fileno=fds[0])
-            data = msg + _read_all(parent, deadline)
-        else:
-            data = _read_all(parent, deadline)
-        if not data:
-            raise RuntimeError("the child in the root's network died")
-        ok, value = pickle.loads(data)
-        if ok:
-            return value
-        raise value
-    finally:
-        parent.close()
-        try:
-            os.kill(child_pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(child_pid, 0)
-
-
-def _read_all(sock, deadline):
-    chunks = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError("the child in the root's network took too long")
-        sock.settimeout(left)
-        data = sock.recv(1 << 16)
-        if not data:
-            return b"".join(chunks)
-        chunks.append(data)
 
 
 def _wait_namespace_empty(pidns, timeout=30):

@@ -2,10 +2,16 @@
 
 Servers are always stopped by the PID they wrote, never by process name."""
 
+import ctypes
 import os
+import pickle
+import select
 import signal
 import socket
+import subprocess
+import sys
 import time
+import traceback
 
 
 def free_port():
@@ -137,3 +143,86 @@ class Daemon:
 
     def log_tail(self, lines=30):
         return "\n".join(self.log().splitlines()[-lines:])
+
+
+def call_in_child(func, timeout=120):
+    """Run func() in a forked child of this process and return its result,
+    or raise the exception it raised (both must pickle). For code that must
+    change the process itself, e.g. join or make namespaces."""
+    reader, writer = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(reader)
+            try:
+                data = pickle.dumps((True, func()))
+            except BaseException as e:
+                code = 1
+                try:
+                    data = pickle.dumps((False, e))
+                except Exception:
+                    data = pickle.dumps((False, RuntimeError(traceback.format_exc())))
+            with os.fdopen(writer, "wb") as f:
+                f.write(data)
+        finally:
+            os._exit(code)
+    os.close(writer)
+    try:
+        chunks = []
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([reader], [], [], left)[0]:
+                raise TimeoutError("the child took longer than %.0f s" % timeout)
+            data = os.read(reader, 1 << 16)
+            if not data:
+                break
+            chunks.append(data)
+        if not chunks:
+            raise RuntimeError("the child died without an answer")
+        ok, value = pickle.loads(b"".join(chunks))
+        if ok:
+            return value
+        raise value
+    finally:
+        os.close(reader)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+
+
+_libc = None
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+
+
+def _libc_call(name, *args):
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(_libc, name)(*args) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "%s: %s" % (name, os.strerror(err)))
+
+
+def setns(path, nstype):
+    """Move the calling thread into the namespace of path
+    (/proc/PID/ns/net)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        _libc_call("setns", fd, nstype)
+    finally:
+        os.close(fd)
+
+
+def unshare_mounts():
+    """Give the calling process a mount namespace of its own in which no
+    mount reaches the host's (for a child: see call_in_child)."""
+    _libc_call("unshare", CLONE_NEWNS)
+    subprocess.run(["mount", "--make-rprivate", "/"], check=True)
