@@ -26,7 +26,7 @@ import uuid
 from fixture import PASSWORD, TOP, Servers
 from lib import proc
 from lib.authclient import AuthClient
-from lib.dovecot import make_certificate
+from lib.dovecot import copy_package_config, make_certificate
 
 DEEPWOOD = "deepwood@nahida.net"
 DREAMS = "1000dreams@nahida.net"
@@ -247,6 +247,43 @@ class DeliveryTest(unittest.TestCase):
         self.assertEqual(code, 550, text)
 
 
+def doc_lines(name):
+    """The lines of doc/postfix/NAME without comments and empty lines, as
+    doc/postfix/README.md gives them to postconf."""
+    with open(os.path.join(DOC, "postfix", name)) as f:
+        return [line for line in f.read().splitlines()
+                if line and not line.startswith("#")]
+
+
+def dovecot_doc_config(etc):
+    """Debian's default Dovecot configuration as its packages ship it, with
+    doc/dovecot added as doc/dovecot/README.md says, all paths moved into
+    etc: (etc, doveconf -n's CompletedProcess)."""
+    copy_package_config(etc)
+    for name in ("auth-mariadb.conf.ext", "99-mariadb-postfix.conf"):
+        shutil.copy(os.path.join(DOC, "dovecot", name), os.path.join(etc, "conf.d"))
+    shutil.copy(os.path.join(DOC, "dovecot", "dovecot-mariadb.conf.ext"), etc)
+    auth_conf = os.path.join(etc, "conf.d", "10-auth.conf")
+    with open(auth_conf) as f:
+        text = f.read()
+    if "\n!include auth-system.conf.ext" not in text:
+        raise AssertionError("Debian's 10-auth.conf has no !include auth-system.conf.ext")
+    with open(auth_conf, "w") as f:
+        f.write(text.replace("\n!include auth-system.conf.ext",
+                             "\n!include auth-mariadb.conf.ext"))
+    for path in glob.glob(os.path.join(etc, "**", "*.conf*"), recursive=True):
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace("/etc/dovecot/", etc + "/"))
+    os.makedirs(os.path.join(etc, "private"), exist_ok=True)
+    cert, key = make_certificate(os.path.join(etc, "private"))
+    os.rename(cert, os.path.join(etc, "private", "dovecot.pem"))
+    os.rename(key, os.path.join(etc, "private", "dovecot.key"))
+    return etc, subprocess.run(["doveconf", "-n", "-c", os.path.join(etc, "dovecot.conf")],
+                               capture_output=True, text=True)
+
+
 class DocsTest(unittest.TestCase):
     """The example configurations of doc/ are valid, and the mail path they
     describe is the one these tests run."""
@@ -268,29 +305,28 @@ class DocsTest(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def postfix_doc_config(self):
-        """A Postfix config directory: Debian's defaults plus doc/postfix,
-        with the maps of sql/postfix installed as sql/postfix/README says
-        (into the copy: postconf opens them to check their settings)."""
+        """A Postfix config directory: Debian's defaults (as the postfix
+        package ships them) with doc/postfix set as doc/postfix/README.md
+        does (postconf -e, postconf -M), and the maps of sql/postfix
+        installed as sql/postfix/README says (into the copy: postconf opens
+        them to check their settings)."""
         d = os.path.join(self.tmp, "postfix")
         maps = os.path.join(d, "virtual.d")
         os.makedirs(maps, exist_ok=True)
         for name in ("domains", "mailboxes", "aliases", "sender-login"):
             shutil.copy(S.postfix.map_file(name), maps)
-        for name, base in (("main.cf", "/usr/share/postfix/main.cf.debian"),
-                           ("master.cf", "/usr/share/postfix/master.cf.dist")):
-            with open(os.path.join(d, name), "w") as out:
-                texts = []
-                for path in (base, os.path.join(DOC, "postfix", name)):
-                    with open(path) as f:
-                        texts.append(f.read().replace(DOC_MAPS, maps))
-                if name == "main.cf":
-                    # a setting of doc/ replaces Debian's, as postconf -e
-                    # does (Postfix warns about a name set twice)
-                    ours = set(re.findall(r"^(\w+) =", texts[1], re.M))
-                    texts[0] = "".join(line for line in texts[0].splitlines(True)
-                                       if line.split(" =")[0] not in ours)
-                out.write("\n".join(texts) + "\n")
+        shutil.copy("/usr/share/postfix/main.cf.debian", os.path.join(d, "main.cf"))
+        shutil.copy("/usr/share/postfix/master.cf.dist", os.path.join(d, "master.cf"))
+        settings = [line.replace(DOC_MAPS, maps) for line in doc_lines("main.cf")]
+        self.postconf(d, "-e", *settings)
+        self.postconf(d, "-M", "submission/inet=" + " ".join(doc_lines("master.cf")))
         return d, maps
+
+    def test_postfix_main_cf_is_one_setting_per_line(self):
+        # doc/postfix/README.md gives each line to postconf -e on its own
+        for line in doc_lines("main.cf"):
+            with self.subTest(line=line):
+                self.assertRegex(line, r"^[a-z0-9_]+ =( \S.*)?$")
 
     def postconf(self, config_dir, *args):
         r = subprocess.run(["postconf", "-c", config_dir, *args],
@@ -324,33 +360,7 @@ class DocsTest(unittest.TestCase):
         self.assertEqual(overrides(doc, "submission"), stack)
 
     def test_dovecot_examples_are_valid(self):
-        # /etc/dovecot as Debian installs it, with doc/dovecot added as
-        # doc/dovecot/README.md says; all paths moved into the copy
-        etc = os.path.join(self.tmp, "dovecot")
-        shutil.copytree("/etc/dovecot", etc)
-        for name in ("auth-mariadb.conf.ext", "99-mariadb-postfix.conf"):
-            shutil.copy(os.path.join(DOC, "dovecot", name), os.path.join(etc, "conf.d"))
-        shutil.copy(os.path.join(DOC, "dovecot", "dovecot-mariadb.conf.ext"), etc)
-        auth_conf = os.path.join(etc, "conf.d", "10-auth.conf")
-        with open(auth_conf) as f:
-            text = f.read()
-        self.assertIn("\n!include auth-system.conf.ext", text)
-        text = text.replace("\n!include auth-system.conf.ext",
-                            "\n#!include auth-system.conf.ext\n!include auth-mariadb.conf.ext")
-        with open(auth_conf, "w") as f:
-            f.write(text)
-        for path in glob.glob(os.path.join(etc, "**", "*.conf*"), recursive=True):
-            with open(path) as f:
-                text = f.read()
-            with open(path, "w") as f:
-                f.write(text.replace("/etc/dovecot/", etc + "/"))
-        os.makedirs(os.path.join(etc, "private"), exist_ok=True)
-        cert, key = make_certificate(os.path.join(etc, "private"))
-        os.rename(cert, os.path.join(etc, "private", "dovecot.pem"))
-        os.rename(key, os.path.join(etc, "private", "dovecot.key"))
-
-        r = subprocess.run(["doveconf", "-n", "-c", os.path.join(etc, "dovecot.conf")],
-                           capture_output=True, text=True)
+        etc, r = dovecot_doc_config(os.path.join(self.tmp, "dovecot"))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr, "", "doveconf warns")
         conf = r.stdout
@@ -360,6 +370,36 @@ class DocsTest(unittest.TestCase):
         self.assertIn("unix_listener /var/spool/postfix/private/auth {", conf)
         self.assertIn("unix_listener /var/spool/postfix/private/dovecot-lmtp {", conf)
         self.assertIn("ssl = required", conf)
+
+    def test_dovecot_examples_check_ignores_the_hosts_etc(self):
+        # /etc/dovecot as the README's real-server steps leave it, seen
+        # only by a child in a mount namespace of its own: the check above
+        # must give the same configuration (it failed here when it copied
+        # /etc/dovecot)
+        changed = os.path.join(self.tmp, "etc-dovecot")
+        shutil.copytree("/etc/dovecot", changed, symlinks=True)
+        auth_conf = os.path.join(changed, "conf.d", "10-auth.conf")
+        with open(auth_conf) as f:
+            text = f.read()
+        with open(auth_conf, "w") as f:
+            f.write(text.replace("\n!include auth-system.conf.ext",
+                                 "\n!include auth-mariadb.conf.ext"))
+        with open(os.path.join(changed, "conf.d", "99-local.conf"), "w") as f:
+            f.write("auth_mechanisms = plain login cram-md5\n")
+
+        def in_child():
+            proc.unshare_mounts()
+            subprocess.run(["mount", "--bind", changed, "/etc/dovecot"], check=True)
+            with open("/etc/dovecot/conf.d/10-auth.conf") as f:
+                assert "\n!include auth-mariadb.conf.ext" in f.read()
+            etc, r = dovecot_doc_config(os.path.join(self.tmp, "dovecot-child"))
+            return etc, r.returncode, r.stdout, r.stderr
+        etc, returncode, out, err = proc.call_in_child(in_child)
+        self.assertEqual((returncode, err), (0, ""))
+        _, r = dovecot_doc_config(os.path.join(self.tmp, "dovecot-parent"))
+        self.assertEqual(out.replace(etc, "ETC"),
+                         r.stdout.replace(os.path.join(self.tmp, "dovecot-parent"), "ETC"))
+        self.assertNotIn("cram-md5", out)
 
     def test_stack_dovecot_listeners_are_the_documented_ones(self):
         with open(os.path.join(DOC, "dovecot", "99-mariadb-postfix.conf")) as f:

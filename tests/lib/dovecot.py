@@ -9,6 +9,7 @@ nothing under /etc or /usr is changed. It is stopped by the PID in its
 master.pid."""
 
 import glob
+import hashlib
 import os
 import shutil
 import subprocess
@@ -16,6 +17,41 @@ import subprocess
 from . import proc
 
 SYSTEM_AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
+
+
+# Debian's packages ship their configuration here; their maintainer scripts
+# copy it to /etc/dovecot (ucf), where the admin changes it
+PACKAGE_CONFIG_DIR = "/usr/share/dovecot"
+
+
+def copy_package_config(dest):
+    """Copy Dovecot's configuration as Debian installs it into /etc/dovecot
+    (dovecot.conf, conf.d/, dovecot-*.conf.ext) to dest, from the copies
+    that dovecot-core, dovecot-imapd and dovecot-lmtpd ship in
+    /usr/share/dovecot, never from /etc/dovecot, which an admin (or the
+    README's real-server steps) may have changed. Refuses a file that
+    differs from what its package installed (dpkg's md5sums)."""
+    sums = {}
+    for path in glob.glob("/var/lib/dpkg/info/dovecot-*.md5sums"):
+        with open(path) as f:
+            for line in f:
+                digest, name = line.rstrip("\n").split(None, 1)
+                sums["/" + name] = digest
+    names = ["dovecot.conf"]
+    names += sorted(os.path.basename(p) for p in
+                    glob.glob(os.path.join(PACKAGE_CONFIG_DIR, "dovecot-*.conf.ext")))
+    names += sorted(os.path.join("conf.d", os.path.basename(p)) for p in
+                    glob.glob(os.path.join(PACKAGE_CONFIG_DIR, "conf.d", "*.conf*")))
+    os.makedirs(os.path.join(dest, "conf.d"), exist_ok=True)
+    for name in names:
+        source = os.path.join(PACKAGE_CONFIG_DIR, name)
+        with open(source, "rb") as f:
+            data = f.read()
+        if sums.get(source) != hashlib.md5(data).hexdigest():
+            raise RuntimeError("%s is not the file its package installed" % source)
+        with open(os.path.join(dest, name), "wb") as f:
+            f.write(data)
+    return names
 
 
 def make_certificate(directory, name="localhost"):
