@@ -67,10 +67,12 @@ def steps(path, top, marker=MARKER, _seen=None):
 
 
 def script(step_list, show=()):
-    """One shell script of the steps. Before each it prints "@@step N
+    """One bash script of the steps. Before each it prints "@@step N
     path:line"; at the end "@@var NAME=value" for each name in show. It
-    stops at the first failing command (set -e), as an admin would."""
-    out = ["set -e"]
+    stops at the first failing command (set -e), as an admin would, and
+    prints that command as written (not expanded: no password)."""
+    out = ["set -e",
+           """trap 'echo "@@failed: $BASH_COMMAND" >&2' ERR"""]
     for n, step in enumerate(step_list, 1):
         out.append("echo %s" % shlex.quote("@@step %d %s:%d" % (n, step.path, step.line)))
         out.append(step.text)
