@@ -1,0 +1,346 @@
+"""The README's "Install on a real server", followed step by step on a fresh
+Debian (issue 15).
+
+A minbase Debian root made by debootstrap (tests/lib/debroot.py, cached in
+/var/cache/mariadb-auth-tests between runs) gets the source tree, as an
+admin's checkout, and a root shell runs the steps that the README and the
+documents it names mark as "sh real-server" blocks (tests/lib/docsteps.py),
+unchanged and in their order: packages with apt-get, the module built and
+`make install`ed, the sql/ scripts, the files of doc/ on Debian's own
+defaults, the services started with Debian's init scripts (`service`).
+When a step fails, so does this test, with the step's document and line.
+Then, as a mail client would: IMAP login over STARTTLS with the
+certificate of the steps, submission with AUTH, delivery through LMTP into
+the mailbox, mail from another server through port 25, no relaying; and
+`doveconf -n`, `postconf -n` and `postfix check` without a warning.
+
+The root's servers run in network, mount, PID, UTS and IPC namespaces of
+their own (they listen on the usual ports 25, 143, 587 and 3306 of their
+own loopback); apt reaches deb.debian.org through a forwarder of the
+session. Nothing is mounted in the host's namespace and nothing under the
+host's /etc changes. The services are stopped with their init scripts,
+then the namespace's first process is ended, which ends every process
+left in it, also when a test fails.
+
+REALSERVER_SUITE=trixie follows the steps on Debian 13 instead."""
+
+import atexit
+import imaplib
+import os
+import smtplib
+import socket
+import ssl
+import subprocess
+import time
+import unittest
+import uuid
+
+from fixture import PASSWORD, TOP
+from lib import debroot, docsteps
+
+SUITE = os.environ.get("REALSERVER_SUITE", "bookworm")
+# the server's name: the UTS namespace's hostname, as hostname --fqdn gives it
+HOST = "mail.example.org"
+# an address of the root's own besides 127.0.0.1 (a documentation prefix):
+# the clients connect to it, so that Postfix does not count them as its
+# mynetworks (the loopback, in Debian's main.cf), as for clients elsewhere
+ADDRESS = "192.0.2.1"
+SOURCE = "/usr/local/src/dovecot-mariadb-auth"
+DEEPWOOD = "deepwood@nahida.net"
+DREAMS = "1000dreams@nahida.net"
+ALIAS = "alias@nahida.net"
+STEPS_TIMEOUT = 1800
+DELIVERY_TIMEOUT = 60
+# the documents whose steps the README includes, in their order
+DOCUMENTS = ("README.md", "sql/README", "sql/postfix/README",
+             "doc/dovecot/README.md", "doc/postfix/README.md", "README.md")
+
+S = None
+VARS = {}
+CERT_PEM = None
+
+
+def setUpModule():
+    global S, CERT_PEM
+    if os.environ.get("MODULE_SO"):
+        # the sanitizer run of .ci/run: this test builds its module from
+        # the README's steps, another MODULE_SO changes nothing here
+        raise unittest.SkipTest("builds the module from the README's steps, not MODULE_SO")
+    started = time.monotonic()
+    root = debroot.Root(SUITE)
+    root.ensure()
+    print("\nrealserver: %s root ready after %.0f s" % (SUITE, time.monotonic() - started))
+    S = root.session(hostname=HOST, apt_cache=True, addresses=[ADDRESS],
+                     env={"DEBIAN_FRONTEND": "noninteractive"})
+    atexit.register(stop)
+    S.start()
+    try:
+        prepare_root()
+        run_steps(docsteps.steps(os.path.join(TOP, "README.md"), TOP))
+        CERT_PEM = S.read_file(VARS["CERT"])
+    except BaseException:
+        stop()
+        raise
+    print("realserver: the steps took %.0f s in all" % (time.monotonic() - started))
+
+
+def tearDownModule():
+    stop()
+
+
+def stop():
+    global S
+    if S is None:
+        return
+    session, S = S, None
+    try:
+        if session.pid:
+            # Debian's init scripts stop each by the PID file it wrote
+            for service in ("postfix", "dovecot", "mariadb"):
+                session.run(["service", service, "stop"], timeout=120)
+            if os.environ.get("KEEP_TEST_DIRS"):
+                with open(os.path.join(session.tmp, "syslog.txt"), "w") as f:
+                    f.write(session.syslog())
+    except Exception as e:  # keep cleaning up
+        print("cleanup: %s" % e)
+    finally:
+        # ends every process left in the namespaces, and their mounts
+        session.close()
+
+
+def source_files():
+    """The checkout's files as git knows them (tracked and new), without
+    build products: what an admin's clone has."""
+    r = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"],
+                       cwd=TOP, capture_output=True, check=True)
+    return [name for name in r.stdout.decode().split("\0")
+            if name and os.path.isfile(os.path.join(TOP, name))]
+
+
+def prepare_root():
+    """What the test adds to a fresh Debian: the checkout, and answers an
+    admin would type (apt's "Do you want to continue?"). Maintainer
+    scripts don't start services (policy-rc.d): the steps start them with
+    `service`, which does not ask policy-rc.d."""
+    S.copy_in(TOP, SOURCE, source_files())
+    S.write_file("/etc/apt/apt.conf.d/90assume-yes", 'APT::Get::Assume-Yes "true";\n')
+    S.block_services()
+
+
+def run_steps(steps):
+    script = docsteps.script(steps, show=("HOST", "CERT", "KEY"))
+    S.write_file("/root/real-server-steps.sh", script)
+    log_path = os.path.join(S.tmp, "steps.log")
+    print("realserver: %d steps from %s" % (
+        len(steps), ", ".join(sorted({step.path for step in steps}))))
+    with open(log_path, "wb") as log:
+        p = S.popen(["bash", "/root/real-server-steps.sh"], cwd=SOURCE,
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + STEPS_TIMEOUT
+    current, since, offset, text = None, time.monotonic(), 0, ""
+    while True:
+        done = p.poll() is not None
+        with open(log_path, errors="replace") as f:
+            f.seek(offset)
+            new = f.read()
+            offset = f.tell()
+        text += new
+        for line in new.splitlines():
+            if line.startswith("@@step "):
+                if current:
+                    print("realserver: %s: %.0f s" % (current, time.monotonic() - since))
+                current, since = line[len("@@step "):], time.monotonic()
+            elif line.startswith("@@var "):
+                name, _, value = line[len("@@var "):].partition("=")
+                VARS[name] = value
+        if done:
+            break
+        if time.monotonic() > deadline:
+            p.kill()
+            p.wait()
+            raise TimeoutError("the steps took longer than %d s; at %s" % (STEPS_TIMEOUT, current))
+        time.sleep(0.5)
+    if p.returncode != 0:
+        raise AssertionError(
+            "step %s failed (exit %d); its output:\n%s\n--- syslog of the root:\n%s" % (
+                current, p.returncode, text[text.rfind("@@step"):][-6000:],
+                "\n".join(S.syslog().splitlines()[-40:])))
+    print("realserver: %s: %.0f s" % (current, time.monotonic() - since))
+    S.allow_services()
+
+
+# -- mail clients, run in the root's network namespace (S.call)
+
+class IMAP(imaplib.IMAP4):
+    """IMAP to the server's name (for the certificate check) at ADDRESS."""
+
+    def _create_socket(self, timeout):
+        return socket.create_connection((ADDRESS, self.port), timeout)
+
+
+class SMTP(smtplib.SMTP):
+    def _get_socket(self, host, port, timeout):
+        return socket.create_connection((ADDRESS, port), timeout)
+
+
+def tls(cert_pem):
+    # verifies the chain (the self-signed certificate of the steps) and the name
+    return ssl.create_default_context(cadata=cert_pem)
+
+
+def imap_login(cert_pem, user, password):
+    c = IMAP(HOST, 143, timeout=30)
+    try:
+        c.starttls(ssl_context=tls(cert_pem))
+        typ, _ = c.login(user, password)
+        c.select("INBOX")
+        return typ
+    finally:
+        try:
+            c.logout()
+        except (imaplib.IMAP4.error, OSError):
+            pass
+
+
+def imap_login_refused(cert_pem, user, password):
+    c = IMAP(HOST, 143, timeout=30)
+    try:
+        c.starttls(ssl_context=tls(cert_pem))
+        try:
+            c.login(user, password)
+        except imaplib.IMAP4.error as e:
+            return str(e)
+        return None
+    finally:
+        c.logout()
+
+
+def imap_subjects(cert_pem, user, password):
+    """The subjects in user's INBOX."""
+    c = IMAP(HOST, 143, timeout=30)
+    try:
+        c.starttls(ssl_context=tls(cert_pem))
+        c.login(user, password)
+        c.select("INBOX", readonly=True)
+        _, data = c.search(None, "ALL")
+        subjects = []
+        for num in data[0].split():
+            _, parts = c.fetch(num, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            subjects.append(parts[0][1].decode().strip())
+        return subjects
+    finally:
+        c.logout()
+
+
+def submit(cert_pem, user, password, sender, recipient, subject):
+    """Submission on port 587: STARTTLS, AUTH PLAIN, one message."""
+    s = SMTP(HOST, 587, timeout=30)
+    try:
+        s.ehlo("client.example")
+        before_tls = s.has_extn("auth")
+        s.starttls(context=tls(cert_pem))
+        s.ehlo("client.example")
+        s.login(user, password)
+        refused = s.sendmail(sender, [recipient],
+                             "From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nhello\r\n"
+                             % (sender, recipient, subject))
+        return before_tls, refused
+    finally:
+        s.quit()
+
+
+def inbound(sender, recipient, subject=None):
+    """Port 25 as another mail server uses it: (code, text) of RCPT, and
+    the message sent if it was accepted."""
+    s = SMTP(HOST, 25, timeout=30)
+    try:
+        s.ehlo("other.example")
+        s.mail(sender)
+        code, text = s.rcpt(recipient)
+        if code == 250 and subject:
+            s.data("From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nhello\r\n"
+                   % (sender, recipient, subject))
+        return code, text.decode()
+    finally:
+        s.quit()
+
+
+def wait_for_subject(user, subject):
+    deadline = time.monotonic() + DELIVERY_TIMEOUT
+    while time.monotonic() < deadline:
+        if ("Subject: " + subject) in S.call(imap_subjects, CERT_PEM, user, PASSWORD):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+class RealServerTest(unittest.TestCase):
+
+    def test_steps_come_from_every_document_in_order(self):
+        # a document dropped from the README's includes would go untested
+        steps = docsteps.steps(os.path.join(TOP, "README.md"), TOP)
+        order = []
+        for step in steps:
+            if not order or order[-1] != step.path:
+                order.append(step.path)
+        self.assertEqual(tuple(order), DOCUMENTS)
+
+    def test_module_is_installed_where_dovecot_loads_it(self):
+        so = "/usr/lib/dovecot/modules/auth/libauthdb_mariadb.so"
+        self.assertEqual(S.run(["test", "-f", so]).returncode, 0, so)
+        r = S.run(["doveadm", "auth", "test", DEEPWOOD, PASSWORD])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("passdb: %s auth succeeded" % DEEPWOOD, r.stdout)
+
+    def test_configuration_has_no_warnings(self):
+        for cmd in (["doveconf", "-n"], ["postconf", "-n"], ["postfix", "check"]):
+            with self.subTest(cmd=cmd):
+                r = S.run(cmd)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(r.stderr, "")
+        conf = S.run(["doveconf", "-n"]).stdout
+        self.assertIn("driver = mariadb", conf)
+        self.assertNotIn("driver = pam", conf)
+        # every setting once: doc/postfix/main.cf was set, not appended
+        names = [line.split("=", 1)[0].strip()
+                 for line in S.read_file("/etc/postfix/main.cf").splitlines()
+                 if line.strip() and not line[0].isspace() and not line.startswith("#")]
+        self.assertEqual(sorted(n for n in set(names) if names.count(n) > 1), [])
+
+    def test_imap_login_over_starttls(self):
+        self.assertEqual(S.call(imap_login, CERT_PEM, DEEPWOOD, PASSWORD), "OK")
+        refused = S.call(imap_login_refused, CERT_PEM, DEEPWOOD, "wrong")
+        self.assertIn("AUTHENTICATIONFAILED", refused)
+        refused = S.call(imap_login_refused, CERT_PEM, "nobody@nahida.net", PASSWORD)
+        self.assertIn("AUTHENTICATIONFAILED", refused)
+
+    def test_submission_with_auth_delivers_through_lmtp(self):
+        subject = "realserver " + uuid.uuid4().hex
+        before_tls, refused = S.call(submit, CERT_PEM, DEEPWOOD, PASSWORD,
+                                     ALIAS, DREAMS, subject)
+        self.assertFalse(before_tls, "AUTH offered before STARTTLS")
+        self.assertEqual(refused, {})
+        self.assertTrue(wait_for_subject(DREAMS, subject), "not delivered")
+        # stored by LMTP in the userdb's home, as vmail
+        r = S.run("stat -c %U /var/vmail/nahida.net/1000dreams/Maildir/new/*")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(set(r.stdout.split()), {"vmail"})
+
+    def test_wrong_sender_is_refused(self):
+        with self.assertRaises(smtplib.SMTPRecipientsRefused):
+            S.call(submit, CERT_PEM, DEEPWOOD, PASSWORD, DREAMS, DEEPWOOD, "not mine")
+
+    def test_port_25_takes_mail_for_hosted_addresses_only(self):
+        subject = "inbound " + uuid.uuid4().hex
+        code, text = S.call(inbound, "someone@other.example", ALIAS, subject)
+        self.assertEqual(code, 250, text)
+        self.assertTrue(wait_for_subject(DEEPWOOD, subject), "not delivered")
+        code, text = S.call(inbound, "someone@other.example", "nobody@nahida.net")
+        self.assertEqual(code, 550, text)
+        code, text = S.call(inbound, "someone@other.example", "someone@example.net")
+        self.assertEqual(code, 554, text)
+        self.assertIn("Relay access denied", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
