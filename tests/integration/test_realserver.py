@@ -37,6 +37,7 @@ import uuid
 
 from fixture import PASSWORD, TOP
 from lib import debroot, docsteps
+from lib.mailclient import inbox_subjects
 
 SUITE = os.environ.get("REALSERVER_SUITE", "bookworm")
 # the server's name: the UTS namespace's hostname, as hostname --fqdn gives it
@@ -221,13 +222,7 @@ def imap_subjects(cert_pem, user, password):
     try:
         c.starttls(ssl_context=tls(cert_pem))
         c.login(user, password)
-        c.select("INBOX", readonly=True)
-        _, data = c.search(None, "ALL")
-        subjects = []
-        for num in data[0].split():
-            _, parts = c.fetch(num, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-            subjects.append(parts[0][1].decode().strip())
-        return subjects
+        return inbox_subjects(c)
     finally:
         c.logout()
 

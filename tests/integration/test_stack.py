@@ -26,6 +26,7 @@ import uuid
 from fixture import PASSWORD, TOP
 from lib import proc
 from lib.clamd import EICAR
+from lib.mailclient import inbox_subjects
 
 STACK = os.path.join(TOP, "tests", "local-stack")
 DEEPWOOD = "deepwood@nahida.net"
@@ -132,13 +133,7 @@ def imap_subjects(user):
     try:
         c.starttls(ssl_context=tls_context())
         c.login(user, PASSWORD)
-        c.select("INBOX", readonly=True)
-        typ, data = c.search(None, "ALL")
-        subjects = []
-        for num in data[0].split():
-            typ, parts = c.fetch(num, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-            subjects.append(parts[0][1].decode())
-        return subjects
+        return inbox_subjects(c)
     finally:
         c.logout()
 

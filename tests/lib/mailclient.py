@@ -1,0 +1,13 @@
+"""What the tests ask of a mailbox as a mail client (imaplib)."""
+
+
+def inbox_subjects(imap):
+    """The Subject header lines ("Subject: ...") of the messages in the
+    INBOX of a logged-in imaplib connection, read-only."""
+    imap.select("INBOX", readonly=True)
+    _, data = imap.search(None, "ALL")
+    subjects = []
+    for num in data[0].split():
+        _, parts = imap.fetch(num, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        subjects.append(parts[0][1].decode().strip())
+    return subjects
