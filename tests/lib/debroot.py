@@ -148,10 +148,8 @@ class Root:
         with open(self.stamp, "w") as f:
             json.dump({"suite": self.suite, "packages": self.packages,
                        "mirror": self.mirror, "built": time.time()}, f)
-        log("debroot: %s ready in %.0f s" % (self.name_for_log(), time.monotonic() - start))
-
-    def name_for_log(self):
-        return os.path.basename(self.dir)
+        log("debroot: %s ready in %.0f s" % (os.path.basename(self.dir),
+                                              time.monotonic() - start))
 
     def session(self, **kwargs):
         """A Session on top of the cached root (ensure() it first)."""
