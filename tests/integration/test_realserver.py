@@ -37,6 +37,7 @@ import uuid
 
 from fixture import PASSWORD, TOP
 from lib import debroot, docsteps
+from lib.hostfiles import snapshot
 from lib.mailclient import inbox_subjects
 
 SUITE = os.environ.get("REALSERVER_SUITE", "bookworm")
@@ -59,15 +60,17 @@ DOCUMENTS = ("README.md", "sql/README", "sql/postfix/README",
 S = None
 VARS = {}
 CERT_PEM = None
+HOST_BEFORE = None
 
 
 def setUpModule():
-    global S, CERT_PEM
+    global S, CERT_PEM, HOST_BEFORE
     if os.environ.get("MODULE_SO"):
         # the sanitizer run of .ci/run: this test builds its module from
         # the README's steps, another MODULE_SO changes nothing here
         raise unittest.SkipTest("builds the module from the README's steps, not MODULE_SO")
     started = time.monotonic()
+    HOST_BEFORE = snapshot()
     root = debroot.Root(SUITE)
     root.ensure()
     print("\nrealserver: %s root ready after %.0f s" % (SUITE, time.monotonic() - started))
@@ -279,6 +282,10 @@ class RealServerTest(unittest.TestCase):
             if not order or order[-1] != step.path:
                 order.append(step.path)
         self.assertEqual(tuple(order), DOCUMENTS)
+
+    def test_the_hosts_files_are_untouched(self):
+        # the root's make install, /etc/postfix, /etc/dovecot, vmail, ...
+        self.assertEqual(snapshot(), HOST_BEFORE)
 
     def test_module_is_installed_where_dovecot_loads_it(self):
         so = "/usr/lib/dovecot/modules/auth/libauthdb_mariadb.so"

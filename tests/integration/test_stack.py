@@ -9,7 +9,6 @@ refused, a DKIM record printed for every domain of the database, also for
 one added between two ups. Nothing under /etc may change."""
 
 import atexit
-import hashlib
 import imaplib
 import os
 import random
@@ -26,6 +25,7 @@ import uuid
 from fixture import PASSWORD, TOP
 from lib import proc
 from lib.clamd import EICAR
+from lib.hostfiles import snapshot
 from lib.mailclient import inbox_subjects
 
 STACK = os.path.join(TOP, "tests", "local-stack")
@@ -35,9 +35,6 @@ OFFSETS = {"smtp": 25, "imap": 143, "submission": 587, "mariadb": 3306,
            "clamd": 3310, "rspamd": 11332}
 SERVERS = 5
 RECORD = '%s._domainkey.%s. IN TXT ( "v=DKIM1; k=rsa; "'
-# what the stack could touch by mistake
-WATCHED = ("/etc/postfix", "/etc/dovecot", "/etc/mysql", "/etc/aliases",
-           "/etc/passwd", "/etc/group", "/etc/rspamd", "/etc/clamav")
 
 DIR = None
 PORTS = None
@@ -63,26 +60,6 @@ def port_free(port):
     return True
 
 
-def snapshot(paths):
-    """path -> (mode, uid, gid, sha256 or link target) for every file below
-    paths."""
-    out = {}
-    for top in paths:
-        for root, dirs, files in os.walk(top) if os.path.isdir(top) else [("", [], [top])]:
-            for name in dirs + files:
-                path = os.path.join(root, name)
-                st = os.lstat(path)
-                if os.path.islink(path):
-                    content = os.readlink(path)
-                elif os.path.isfile(path):
-                    with open(path, "rb") as f:
-                        content = hashlib.sha256(f.read()).hexdigest()
-                else:
-                    content = None
-                out[path] = (st.st_mode, st.st_uid, st.st_gid, content)
-    return out
-
-
 def stack(command, *args, timeout=400, input=None):
     return subprocess.run([sys.executable, STACK, command, "--dir", DIR, *args],
                           capture_output=True, text=True, timeout=timeout, input=input)
@@ -103,7 +80,7 @@ def cleanup():
 
 def setUpModule():
     global DIR, PORTS, ETC_BEFORE
-    ETC_BEFORE = snapshot(WATCHED)
+    ETC_BEFORE = snapshot()
     DIR = tempfile.mkdtemp(prefix="mariadb-auth-stack-")
     atexit.register(cleanup)
     base = free_port_base()
@@ -297,4 +274,4 @@ class StackTest(unittest.TestCase):
         self.assertAllDown()
 
     def test_7_nothing_under_etc_changed(self):
-        self.assertEqual(snapshot(WATCHED), ETC_BEFORE)
+        self.assertEqual(snapshot(), ETC_BEFORE)
