@@ -128,6 +128,11 @@ def prepare_root():
     `service`, which does not ask policy-rc.d."""
     S.copy_in(TOP, SOURCE, source_files())
     S.write_file("/etc/apt/apt.conf.d/90assume-yes", 'APT::Get::Assume-Yes "true";\n')
+    # faster installs, the same server: no fsync per file (the root is
+    # thrown away), no manuals, documentation or translations
+    S.write_file("/etc/dpkg/dpkg.cfg.d/90test", "force-unsafe-io\n"
+                 "path-exclude=/usr/share/man/*\npath-exclude=/usr/share/doc/*\n"
+                 "path-exclude=/usr/share/locale/*\n")
     S.block_services()
 
 
