@@ -123,6 +123,35 @@ class Root:
             elif os.path.exists(path):
                 os.unlink(path)
         os.makedirs(self.dir, mode=0o755, exist_ok=True)
+        if self.packages:
+            # on a copy of the plain root of the suite
+            base = Root(self.suite, cache_dir=self.cache_dir, mirror=self.mirror)
+            with open(base.lock_path, "a") as lock:
+                base.ensure(log)
+                fcntl.flock(lock, fcntl.LOCK_SH)
+                subprocess.run(["cp", "-a", base.path, new], check=True)
+        else:
+            self._debootstrap(new, log)
+        with Session(writable=new, network="host", apt_cache=True,
+                     apt_cache_dir=self.apt_cache, log=log) as s:
+            s.run("apt-get update -q", check=True, timeout=600)
+            if self.packages:
+                log("debroot: installing %d packages" % len(self.packages))
+                s.block_services()
+                # no fsync: without the stamp, an interrupted build is redone
+                s.run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
+                       "-o", "Dpkg::Options::=--force-unsafe-io",
+                       *self.packages], check=True, timeout=1800)
+                s.allow_services()
+            s.run("apt-get clean", check=True)
+        os.rename(new, self.path)
+        with open(self.stamp, "w") as f:
+            json.dump({"suite": self.suite, "packages": self.packages,
+                       "mirror": self.mirror, "built": time.time()}, f)
+        log("debroot: %s ready in %.0f s" % (os.path.basename(self.dir),
+                                              time.monotonic() - start))
+
+    def _debootstrap(self, new, log):
         log("debroot: debootstrap %s into %s (a few minutes, once)" % (self.suite, self.dir))
         with open(os.path.join(self.dir, "debootstrap.log"), "w") as out:
             r = subprocess.run(
@@ -135,21 +164,6 @@ class Root:
             f.write("deb %s %s main\n" % (self.mirror, self.suite))
             f.write("deb %s %s-updates main\n" % (self.mirror, self.suite))
             f.write("deb %s %s-security main\n" % (SECURITY_MIRROR, self.suite))
-        with Session(writable=new, network="host", log=log) as s:
-            s.run("apt-get update -q", check=True, timeout=600)
-            if self.packages:
-                log("debroot: installing %d packages" % len(self.packages))
-                s.block_services()
-                s.run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
-                       *self.packages], check=True, timeout=1800)
-                s.allow_services()
-            s.run("apt-get clean", check=True)
-        os.rename(new, self.path)
-        with open(self.stamp, "w") as f:
-            json.dump({"suite": self.suite, "packages": self.packages,
-                       "mirror": self.mirror, "built": time.time()}, f)
-        log("debroot: %s ready in %.0f s" % (os.path.basename(self.dir),
-                                              time.monotonic() - start))
 
     def session(self, **kwargs):
         """A Session on top of the cached root (ensure() it first)."""
