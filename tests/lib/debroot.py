@@ -25,6 +25,9 @@ root's servers may listen on the usual ports without meeting the host's.
 Names in `forward` (default deb.debian.org) resolve inside the root to a
 loopback address where a thread of this process forwards each TCP
 connection to the real host, so apt-get works in the private network.
+Another thread answers DNS on the root's 127.0.0.1:53 (resolv.conf): every
+name is unknown (NXDOMAIN), at once, as on a host whose name server knows
+none of the names a test might look up.
 
 The first process in the namespaces (the holder, hold() below) is PID 1 of
 the new PID namespace: it mounts everything, collects syslog messages from
@@ -276,6 +279,8 @@ class Session:
         self._write_etc()
         for i, name in enumerate(self.forward):
             self._forward(FORWARD_NET + str(i + 1), name)
+        if self.network == "private":
+            self._answer_dns()
 
     def _holder_pid(self):
         with open("/proc/%d/task/%d/children" % (self.unshare.pid, self.unshare.pid)) as f:
@@ -299,6 +304,10 @@ class Session:
             for i, name in enumerate(self.forward):
                 lines.append("%s%d\t%s" % (FORWARD_NET, i + 1, name))
             self.write_file("/etc/hosts", "\n".join(lines) + "\n")
+            # the session's name server (_dns_loop): names not in
+            # /etc/hosts do not exist, and lookups (rspamd's RBLs, SPF)
+            # get that answer at once
+            self.write_file("/etc/resolv.conf", "nameserver 127.0.0.1\n")
         if self.hostname:
             self.write_file("/etc/hostname", self.hostname + "\n")
 
@@ -425,22 +434,63 @@ class Session:
 
     # -- forwarding ---------------------------------------------------------
 
-    def _forward(self, address, name):
-        # a socket stays in the network namespace it was made in: make the
-        # listener there, in this thread only, then come back
-        here = "/proc/thread-self/ns/net"
-        back = os.open(here, os.O_RDONLY)
+    def _socket_inside(self, make):
+        """make() run with this thread in the root's network: a socket
+        stays in the network namespace it was made in."""
+        back = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
         try:
             proc.setns("/proc/%d/ns/net" % self.pid, proc.CLONE_NEWNET)
             try:
-                listener = socket.create_server((address, 80), backlog=16)
+                sock = make()
             finally:
                 proc.setns("/proc/self/fd/%d" % back, proc.CLONE_NEWNET)
         finally:
             os.close(back)
-        self._listeners.append(listener)
+        self._listeners.append(sock)
+        return sock
+
+    def _forward(self, address, name):
+        listener = self._socket_inside(
+            lambda: socket.create_server((address, 80), backlog=16))
         threading.Thread(target=_accept_loop, args=(listener, name),
                          daemon=True).start()
+
+    def _answer_dns(self):
+        server = self._socket_inside(lambda: _udp_socket(("127.0.0.1", 53)))
+        threading.Thread(target=_dns_loop, args=(server,), daemon=True).start()
+
+
+# -- DNS: every name that /etc/hosts does not have is unknown
+
+def _udp_socket(address):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(address)
+    return s
+
+
+def _dns_loop(server):
+    """Answer every query NXDOMAIN at once, as a name server would for a
+    name that does not exist: RBLs list nobody, SPF finds no record, and
+    nothing waits for a timeout."""
+    while True:
+        try:
+            query, client = server.recvfrom(4096)
+        except OSError:
+            return  # closed
+        if len(query) < 12:
+            continue
+        # header: the query's ID, QR and its RD, RA, RCODE 3; the question
+        # as asked (QDCOUNT as asked), no answer, authority or additional
+        flags = 0x8000 | (query[2] << 8 & 0x0100) | 0x0080 | 3
+        reply = query[:2] + flags.to_bytes(2, "big") + query[4:6] + bytes(6)
+        end = 12
+        while end < len(query) and query[end] != 0:
+            end += 1 + query[end]
+        reply += query[12:end + 5]
+        try:
+            server.sendto(reply, client)
+        except OSError:
+            pass
 
 
 # -- forwarding: a TCP listener inside the root's network, connections out
