@@ -26,7 +26,7 @@ from fixture import PASSWORD, TOP
 from lib import proc
 from lib.clamd import EICAR
 from lib.hostfiles import snapshot
-from lib.mailclient import inbox_subjects
+from lib.mailclient import find_message, inbox_subjects
 
 STACK = os.path.join(TOP, "tests", "local-stack")
 DEEPWOOD = "deepwood@nahida.net"
@@ -125,10 +125,7 @@ def imap_message(user, token):
     try:
         c.starttls(ssl_context=tls_context())
         c.login(user, PASSWORD)
-        c.select("INBOX", readonly=True)
-        typ, data = c.search(None, "SUBJECT", token)
-        typ, parts = c.fetch(data[0].split()[0], "(RFC822)")
-        return parts[0][1]
+        return find_message(c, token)
     finally:
         c.logout()
 
