@@ -7,14 +7,19 @@ admin's checkout, and a root shell runs the steps that the README and the
 documents it names mark as "sh real-server" blocks (tests/lib/docsteps.py),
 unchanged and in their order: packages with apt-get, the module built and
 `make install`ed, the sql/ scripts, the files of doc/ on Debian's own
-defaults, the services started with Debian's init scripts (`service`).
-All of it twice, since the documents say that every step can be run
-again. When a step fails, so does this test, with the step's document,
-line and command.
+defaults, rspamd and ClamAV, the services started with Debian's init
+scripts (`service`). One command is not Debian's: freshclam, which would
+download ClamAV's signatures from servers the test machines cannot reach,
+is a stand-in that installs the local stack's EICAR signature. All of it
+twice, since the documents say that every step can be run again. When a
+step fails, so does this test, with the step's document, line and command.
+
 Then, as a mail client would: IMAP login over STARTTLS with the
-certificate of the steps, submission with AUTH, delivery through LMTP into
-the mailbox, mail from another server through port 25, no relaying; and
-`doveconf -n`, `postconf -n` and `postfix check` without a warning.
+certificate of the steps, submission with AUTH, signed by rspamd with the
+steps' DKIM key, delivery through LMTP into the mailbox, mail from another
+server through port 25 with rspamd's headers, a virus and relaying
+refused; and `doveconf -n`, `postconf -n` and `postfix check` without a
+warning.
 
 The root's servers run in network, mount, PID, UTS and IPC namespaces of
 their own (they listen on the usual ports 25, 143, 587 and 3306 of their
@@ -39,12 +44,14 @@ import uuid
 
 from fixture import PASSWORD, TOP
 from lib import debroot, docsteps
+from lib.clamd import EICAR, LOCAL_SIGNATURES
 from lib.hostfiles import snapshot
-from lib.mailclient import inbox_subjects
+from lib.mailclient import find_message
 
 SUITE = os.environ.get("REALSERVER_SUITE", "bookworm")
-# the server's name: the UTS namespace's hostname, as hostname --fqdn gives it
-HOST = "mail.example.org"
+# the server's name (the UTS namespace's hostname, as hostname --fqdn
+# gives it): the guide's, as doc/postfix/main.cf sets myhostname
+HOST = "smtp.nahida.net"
 # an address of the root's own besides 127.0.0.1 (a documentation prefix):
 # the clients connect to it, so that Postfix does not count them as its
 # mynetworks (the loopback, in Debian's main.cf), as for clients elsewhere
@@ -52,12 +59,26 @@ ADDRESS = "192.0.2.1"
 SOURCE = "/usr/local/src/dovecot-mariadb-auth"
 DEEPWOOD = "deepwood@nahida.net"
 DREAMS = "1000dreams@nahida.net"
+OUTSIDER = "someone@other.example"
 ALIAS = "alias@nahida.net"
 STEPS_TIMEOUT = 1800
 DELIVERY_TIMEOUT = 60
 # the documents whose steps the README includes, in their order
-DOCUMENTS = ("README.md", "sql/README", "sql/postfix/README",
-             "doc/dovecot/README.md", "doc/postfix/README.md", "README.md")
+DOCUMENTS = ("README.md", "sql/README", "sql/postfix/README", "doc/dovecot/README.md",
+             "doc/rspamd/README.md", "doc/postfix/README.md", "README.md")
+# freshclam without ClamAV's servers (the test machines reach none but
+# Debian's mirror): the signature database of the local stack (EICAR only)
+# where freshclam puts its own, and the main and daily databases that
+# Debian's init script looks for before it starts clamd, as the
+# directories of unpacked databases that clamd accepts
+FRESHCLAM = """#!/bin/sh
+# test_realserver's freshclam: no download, see the test
+set -e
+cat > /var/lib/clamav/local.ndb <<'EOF'
+%sEOF
+mkdir -p /var/lib/clamav/main.inc /var/lib/clamav/daily.inc
+chown -R clamav:clamav /var/lib/clamav
+""" % LOCAL_SIGNATURES
 
 S = None
 VARS = {}
@@ -108,7 +129,8 @@ def stop():
     try:
         if session.pid:
             # Debian's init scripts stop each by the PID file it wrote
-            for service in ("postfix", "dovecot", "mariadb"):
+            for service in ("postfix", "rspamd", "clamav-daemon", "clamav-freshclam",
+                            "dovecot", "mariadb"):
                 session.run(["service", service, "stop"], timeout=120)
             if os.environ.get("KEEP_TEST_DIRS"):
                 with open(os.path.join(session.tmp, "syslog.txt"), "w") as f:
@@ -131,9 +153,10 @@ def source_files():
 
 def prepare_root():
     """What the test adds to a fresh Debian: the checkout, and answers an
-    admin would type (apt's "Do you want to continue?"). Maintainer
-    scripts don't start services (policy-rc.d): the steps start them with
-    `service`, which does not ask policy-rc.d."""
+    admin would type (apt's "Do you want to continue?"), and a freshclam
+    that needs no network (FRESHCLAM, found before Debian's in PATH).
+    Maintainer scripts don't start services (policy-rc.d): the steps start
+    them with `service`, which does not ask policy-rc.d."""
     S.copy_in(TOP, SOURCE, source_files())
     S.write_file("/etc/apt/apt.conf.d/90assume-yes", 'APT::Get::Assume-Yes "true";\n')
     # faster installs, the same server: no fsync per file (the root is
@@ -141,6 +164,7 @@ def prepare_root():
     S.write_file("/etc/dpkg/dpkg.cfg.d/90test", "force-unsafe-io\n"
                  "path-exclude=/usr/share/man/*\npath-exclude=/usr/share/doc/*\n"
                  "path-exclude=/usr/share/locale/*\n")
+    S.write_file("/usr/local/sbin/freshclam", FRESHCLAM, mode=0o755)
     S.block_services()
 
 
@@ -232,13 +256,15 @@ def imap_login_refused(cert_pem, user, password):
         c.logout()
 
 
-def imap_subjects(cert_pem, user, password):
-    """The subjects in user's INBOX."""
+def imap_headers(cert_pem, user, password, token):
+    """The header of the message in user's INBOX whose subject has token,
+    or None."""
     c = IMAP(HOST, 143, timeout=30)
     try:
         c.starttls(ssl_context=tls(cert_pem))
         c.login(user, password)
-        return inbox_subjects(c)
+        header = find_message(c, token, "BODY.PEEK[HEADER]")
+        return header.decode() if header is not None else None
     finally:
         c.logout()
 
@@ -260,29 +286,38 @@ def submit(cert_pem, user, password, sender, recipient, subject):
         s.quit()
 
 
-def inbound(sender, recipient, subject=None):
+def inbound(sender, recipient, subject=None, body="hello"):
     """Port 25 as another mail server uses it: (code, text) of RCPT, and
-    the message sent if it was accepted."""
-    s = SMTP(HOST, 25, timeout=30)
+    with a subject, once RCPT is accepted, (code, text) of the message's
+    end of DATA too."""
+    s = SMTP(HOST, 25, timeout=60)
     try:
         s.ehlo("other.example")
         s.mail(sender)
         code, text = s.rcpt(recipient)
+        result = [(code, text.decode())]
         if code == 250 and subject:
-            s.data("From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nhello\r\n"
-                   % (sender, recipient, subject))
-        return code, text.decode()
+            try:
+                code, text = s.data("From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\n%s\r\n"
+                                    % (sender, recipient, subject, body))
+            except smtplib.SMTPDataError as e:
+                code, text = e.smtp_code, e.smtp_error
+            result.append((code, text.decode()))
+        return result
     finally:
         s.quit()
 
 
-def wait_for_subject(user, subject):
+def wait_for_header(user, token):
+    """The header of the message to user with token in its subject, once
+    it is there (None after DELIVERY_TIMEOUT)."""
     deadline = time.monotonic() + DELIVERY_TIMEOUT
     while time.monotonic() < deadline:
-        if ("Subject: " + subject) in S.call(imap_subjects, CERT_PEM, user, PASSWORD):
-            return True
+        header = S.call(imap_headers, CERT_PEM, user, PASSWORD, token)
+        if header is not None:
+            return header
         time.sleep(0.5)
-    return False
+    return None
 
 
 class RealServerTest(unittest.TestCase):
@@ -329,13 +364,17 @@ class RealServerTest(unittest.TestCase):
         refused = S.call(imap_login_refused, CERT_PEM, "nobody@nahida.net", PASSWORD)
         self.assertIn("AUTHENTICATIONFAILED", refused)
 
-    def test_submission_with_auth_delivers_through_lmtp(self):
+    def test_submission_with_auth_is_signed_and_delivered_through_lmtp(self):
         subject = "realserver " + uuid.uuid4().hex
         before_tls, refused = S.call(submit, CERT_PEM, DEEPWOOD, PASSWORD,
                                      ALIAS, DREAMS, subject)
         self.assertFalse(before_tls, "AUTH offered before STARTTLS")
         self.assertEqual(refused, {})
-        self.assertTrue(wait_for_subject(DREAMS, subject), "not delivered")
+        header = wait_for_header(DREAMS, subject)
+        self.assertIsNotNone(header, "not delivered")
+        # signed by rspamd with the key the rspamd step made for nahida.net
+        self.assertRegex(header, r"DKIM-Signature: [^\n]*(\n\s[^\n]*)*\bd=nahida\.net;")
+        self.assertIn("s=kawaii2309;", header)
         # stored by LMTP in the userdb's home, as vmail
         r = S.run("stat -c %U /var/vmail/nahida.net/1000dreams/Maildir/new/*")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -347,14 +386,24 @@ class RealServerTest(unittest.TestCase):
 
     def test_port_25_takes_mail_for_hosted_addresses_only(self):
         subject = "inbound " + uuid.uuid4().hex
-        code, text = S.call(inbound, "someone@other.example", ALIAS, subject)
-        self.assertEqual(code, 250, text)
-        self.assertTrue(wait_for_subject(DEEPWOOD, subject), "not delivered")
-        code, text = S.call(inbound, "someone@other.example", "nobody@nahida.net")
+        result = S.call(inbound, OUTSIDER, ALIAS, subject)
+        self.assertEqual([code for code, _ in result], [250, 250], result)
+        header = wait_for_header(DEEPWOOD, subject)
+        self.assertIsNotNone(header, "not delivered")
+        # through rspamd: its headers, no signature
+        self.assertIn("X-Spamd-Result:", header)
+        self.assertNotIn("DKIM-Signature:", header)
+        [(code, text)] = S.call(inbound, OUTSIDER, "nobody@nahida.net")
         self.assertEqual(code, 550, text)
-        code, text = S.call(inbound, "someone@other.example", "someone@example.net")
+        [(code, text)] = S.call(inbound, OUTSIDER, "someone@example.net")
         self.assertEqual(code, 554, text)
         self.assertIn("Relay access denied", text)
+
+    def test_port_25_refuses_a_virus(self):
+        # ClamAV as the rspamd step set it up (with the test's signatures)
+        result = S.call(inbound, OUTSIDER, DREAMS, "virus " + uuid.uuid4().hex, EICAR)
+        self.assertEqual(result[0][0], 250, result)
+        self.assertEqual(result[1][0], 554, result)
 
 
 if __name__ == "__main__":
