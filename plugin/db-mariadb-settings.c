@@ -56,43 +56,39 @@ struct db_mariadb_setting_def {
 	  offsetof(struct db_mariadb_settings, key##_secs), default_value, \
 	  min, max }
 
-/* The defaults fit the schema in sql/: users keyed by (domain, local). */
 static const struct db_mariadb_setting_def db_mariadb_setting_defs[] = {
-	DEF(hosts, STR, "localhost"),
-	DEF(user, STR, "mail_user"),
-	DEF(password, STR, ""),
-	DEF(dbname, STR, "mail_server"),
+	DEF(hosts, STR, DB_MARIADB_DEFAULT_HOSTS),
+	DEF(user, STR, DB_MARIADB_DEFAULT_USER),
+	DEF(password, STR, DB_MARIADB_DEFAULT_PASSWORD),
+	DEF(dbname, STR, DB_MARIADB_DEFAULT_DBNAME),
 
-	DEF(tls, BOOL, "no"),
-	DEF(tls_ca, STR, ""),
-	DEF(tls_cert, STR, ""),
-	DEF(tls_key, STR, ""),
-	DEF(tls_verify, BOOL, "yes"),
+	DEF(tls, BOOL, DB_MARIADB_DEFAULT_TLS),
+	DEF(tls_ca, STR, DB_MARIADB_DEFAULT_TLS_FILE),
+	DEF(tls_cert, STR, DB_MARIADB_DEFAULT_TLS_FILE),
+	DEF(tls_key, STR, DB_MARIADB_DEFAULT_TLS_FILE),
+	DEF(tls_verify, BOOL, DB_MARIADB_DEFAULT_TLS_VERIFY),
 
-	DEF_SECS(connect_timeout, "5", 1, 300),
-	DEF_SECS(query_timeout, "5", 1, 3600),
-	DEF(blocking, BOOL, "no"),
-	DEF_UINT(pool_size, "2", 1, 64),
-	DEF_UINT(queue_limit, "1000", 1, 1000000),
+	DEF_SECS(connect_timeout, DB_MARIADB_DEFAULT_CONNECT_TIMEOUT, 1, 300),
+	DEF_SECS(query_timeout, DB_MARIADB_DEFAULT_QUERY_TIMEOUT, 1, 3600),
+	DEF(blocking, BOOL, DB_MARIADB_DEFAULT_BLOCKING),
+	DEF_UINT(pool_size, DB_MARIADB_DEFAULT_POOL_SIZE, 1, 64),
+	DEF_UINT(queue_limit, DB_MARIADB_DEFAULT_QUEUE_LIMIT, 1, 1000000),
 
-	DEF_UINT_AUTO(unknown_user_cost, "auto", 0, 31),
-	DEF_UINT(bcrypt_max_cost, "15", 4, 31),
+	DEF_UINT_AUTO(unknown_user_cost, DB_MARIADB_DEFAULT_UNKNOWN_USER_COST,
+		      0, 31),
+	DEF_UINT(bcrypt_max_cost, DB_MARIADB_DEFAULT_BCRYPT_MAX_COST, 4, 31),
 
-	DEF(login_cache, BOOL, "yes"),
-	DEF_UINT(login_cache_size, "10000", 1, 10000000),
-	DEF_SECS(login_cache_ttl, "3600", 1, 7*24*3600),
+	DEF(login_cache, BOOL, DB_MARIADB_DEFAULT_LOGIN_CACHE),
+	DEF_UINT(login_cache_size, DB_MARIADB_DEFAULT_LOGIN_CACHE_SIZE,
+		 1, 10000000),
+	DEF_SECS(login_cache_ttl, DB_MARIADB_DEFAULT_LOGIN_CACHE_TTL,
+		 1, 7*24*3600),
 
-	DEF(password_query, STR,
-	    "SELECT CONCAT(local, '@', domain) AS user, "
-	    "password_hash AS password "
-	    "FROM users WHERE domain = :domain AND local = :local"),
-	DEF(user_query, STR,
-	    "SELECT CONCAT(local, '@', domain) AS user, display_name "
-	    "FROM users WHERE domain = :domain AND local = :local"),
-	DEF(iterate_query, STR,
-	    "SELECT CONCAT(local, '@', domain) AS user "
-	    "FROM users ORDER BY domain, local"),
+	DEF(password_query, STR, DB_MARIADB_DEFAULT_PASSWORD_QUERY),
+	DEF(user_query, STR, DB_MARIADB_DEFAULT_USER_QUERY),
+	DEF(iterate_query, STR, DB_MARIADB_DEFAULT_ITERATE_QUERY),
 
+	/* userdb templates of the settings file (Dovecot 2.4: fields { }) */
 	DEF(home, STR, "/var/vmail/%d/%n"),
 	DEF(mail, STR, ""),
 	DEF(uid, STR, ""),
@@ -181,6 +177,46 @@ db_mariadb_setting_set(pool_t pool, struct db_mariadb_settings *set,
 		return 0;
 	}
 	i_unreached();
+}
+
+struct db_mariadb_settings *
+db_mariadb_settings_new(pool_t pool, const char *path)
+{
+	struct db_mariadb_settings *set;
+	const char *error;
+	unsigned int i;
+
+	set = p_new(pool, struct db_mariadb_settings, 1);
+	set->path = p_strdup(pool, path);
+	for (i = 0; i < N_ELEMENTS(db_mariadb_setting_defs); i++) {
+		if (db_mariadb_setting_set(pool, set,
+					   &db_mariadb_setting_defs[i],
+					   db_mariadb_setting_defs[i].default_value,
+					   &error) < 0)
+			i_unreached();
+	}
+	return set;
+}
+
+int db_mariadb_settings_set(pool_t pool, struct db_mariadb_settings *set,
+			    const char *key, const char *display_key,
+			    const char *value, const char **error_r)
+{
+	const struct db_mariadb_setting_def *def;
+	const char *error;
+
+	def = db_mariadb_setting_find(key);
+	i_assert(def != NULL);
+	if (db_mariadb_setting_set(pool, set, def, value, &error) < 0) {
+		/* the password's value is never repeated in an error */
+		*error_r = strcmp(key, "password") == 0 ?
+			t_strdup_printf("%s: %s", display_key, error) :
+			t_strdup_printf("%s: invalid value '%s': %s",
+					display_key, str_sanitize(value, 64),
+					error);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -293,10 +329,8 @@ db_mariadb_settings_query_parse(pool_t pool, const char *key,
 	return 0;
 }
 
-/* Checks that concern the settings together, after every line was read. */
-static int
-db_mariadb_settings_check(pool_t pool, struct db_mariadb_settings *set,
-			  const char **error_r)
+int db_mariadb_settings_finish(pool_t pool, struct db_mariadb_settings *set,
+			       const char **error_r)
 {
 	if (db_mariadb_hosts_parse(pool, set, error_r) < 0)
 		return -1;
@@ -399,12 +433,8 @@ db_mariadb_settings_line(pool_t pool, struct db_mariadb_settings *set,
 		return -1;
 	}
 	seen[def - db_mariadb_setting_defs] = TRUE;
-	if (db_mariadb_setting_set(pool, set, def, value, &error) < 0) {
-		/* the password's value is never repeated in an error */
-		*error_r = strcmp(key, "password") == 0 ?
-			t_strdup_printf("%s: %s", key, error) :
-			t_strdup_printf("%s: invalid value '%s': %s", key,
-					str_sanitize(value, 64), error);
+	if (db_mariadb_settings_set(pool, set, key, key, value, &error) < 0) {
+		*error_r = error;
 		return -1;
 	}
 	return 0;
@@ -466,7 +496,6 @@ int db_mariadb_settings_parse(pool_t pool, const char *path,
 {
 	struct db_mariadb_settings *set;
 	const char *error;
-	unsigned int i;
 	string_t *logical;
 	char *text;
 	int ret;
@@ -477,15 +506,7 @@ int db_mariadb_settings_parse(pool_t pool, const char *path,
 		return -1;
 	}
 
-	set = p_new(pool, struct db_mariadb_settings, 1);
-	set->path = p_strdup(pool, path);
-	for (i = 0; i < N_ELEMENTS(db_mariadb_setting_defs); i++) {
-		if (db_mariadb_setting_set(pool, set,
-					   &db_mariadb_setting_defs[i],
-					   db_mariadb_setting_defs[i].default_value,
-					   &error) < 0)
-			i_unreached();
-	}
+	set = db_mariadb_settings_new(pool, path);
 
 	/* one copy of the text, split in place, and a line buffer large
 	   enough never to be moved: both wiped afterwards */
@@ -501,7 +522,7 @@ int db_mariadb_settings_parse(pool_t pool, const char *path,
 	if (ret < 0)
 		return -1;
 
-	if (db_mariadb_settings_check(pool, set, &error) < 0) {
+	if (db_mariadb_settings_finish(pool, set, &error) < 0) {
 		*error_r = t_strdup_printf("%s: %s", path, error);
 		return -1;
 	}

@@ -17,6 +17,36 @@ struct db_mariadb_host {
 	const char *socket_path;
 };
 
+/* The defaults, shared by Dovecot 2.3's settings file and 2.4's settings.
+   They fit the schema in sql/: users keyed by (domain, local). */
+#define DB_MARIADB_DEFAULT_HOSTS "localhost"
+#define DB_MARIADB_DEFAULT_USER "mail_user"
+#define DB_MARIADB_DEFAULT_PASSWORD ""
+#define DB_MARIADB_DEFAULT_DBNAME "mail_server"
+#define DB_MARIADB_DEFAULT_TLS "no"
+#define DB_MARIADB_DEFAULT_TLS_FILE ""
+#define DB_MARIADB_DEFAULT_TLS_VERIFY "yes"
+#define DB_MARIADB_DEFAULT_CONNECT_TIMEOUT "5"
+#define DB_MARIADB_DEFAULT_QUERY_TIMEOUT "5"
+#define DB_MARIADB_DEFAULT_BLOCKING "no"
+#define DB_MARIADB_DEFAULT_POOL_SIZE "2"
+#define DB_MARIADB_DEFAULT_QUEUE_LIMIT "1000"
+#define DB_MARIADB_DEFAULT_UNKNOWN_USER_COST "auto"
+#define DB_MARIADB_DEFAULT_BCRYPT_MAX_COST "15"
+#define DB_MARIADB_DEFAULT_LOGIN_CACHE "yes"
+#define DB_MARIADB_DEFAULT_LOGIN_CACHE_SIZE "10000"
+#define DB_MARIADB_DEFAULT_LOGIN_CACHE_TTL "3600"
+#define DB_MARIADB_DEFAULT_PASSWORD_QUERY \
+	"SELECT CONCAT(local, '@', domain) AS user, " \
+	"password_hash AS password " \
+	"FROM users WHERE domain = :domain AND local = :local"
+#define DB_MARIADB_DEFAULT_USER_QUERY \
+	"SELECT CONCAT(local, '@', domain) AS user, display_name " \
+	"FROM users WHERE domain = :domain AND local = :local"
+#define DB_MARIADB_DEFAULT_ITERATE_QUERY \
+	"SELECT CONCAT(local, '@', domain) AS user " \
+	"FROM users ORDER BY domain, local"
+
 struct db_mariadb_settings {
 	/* the file they came from (used in log messages) */
 	const char *path;
@@ -66,6 +96,21 @@ struct db_mariadb_settings {
 	struct db_mariadb_query *parsed_user_query;
 	struct db_mariadb_query *parsed_iterate_query;
 };
+
+/* Settings with every default (path: where they come from, for
+   messages). */
+struct db_mariadb_settings *
+db_mariadb_settings_new(pool_t pool, const char *path);
+/* Set one key ("pool_size") from its text. Returns 0, or -1 with the
+   reason in error_r, which names the key as display_key (e.g. the
+   setting's name in Dovecot 2.4) and never quotes the password. */
+int db_mariadb_settings_set(pool_t pool, struct db_mariadb_settings *set,
+			    const char *key, const char *display_key,
+			    const char *value, const char **error_r);
+/* After every key was set: the checks that concern them together, and
+   the parsed hosts and queries. Returns 0, or -1 with the reason. */
+int db_mariadb_settings_finish(pool_t pool, struct db_mariadb_settings *set,
+			       const char **error_r);
 
 /* Parse a configuration file's contents. Every key must be known and given
    at most once, every value valid. Returns 0, or -1 with "path:line:
