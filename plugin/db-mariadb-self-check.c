@@ -2,9 +2,10 @@
 
 /* db-mariadb-self-check - the start-up self-check
 
-   Once per database, in the auth master, without waiting for it: the
-   queries run (with an address no domain can have, so that no row is
-   found), and the account has no privileges it does not need. The
+   In the auth master, without waiting for it: each passdb's and userdb's
+   query runs (with an address no domain can have, so that no row is
+   found), and, once per database, the account has no privileges it does
+   not need. The
    results are logged; a failure is an error in the log, not a refusal to
    start, since the database may come later than Dovecot. Runs through
    the ordinary lookup path like any request. */
@@ -29,16 +30,14 @@
 struct db_mariadb_self_check {
 	struct db_mariadb *db;
 	pool_t pool;
+	const char *name;
+	bool privileges;
 	unsigned int pending;
 	bool failed;
 };
 
-struct db_mariadb_self_check_query {
-	struct db_mariadb_self_check *check;
-	const char *name;
-};
-
-/* the databases checked (they live as long as the process) */
+/* the databases whose privileges were checked (they live as long as the
+   process) */
 static ARRAY(struct db_mariadb *) db_mariadb_self_checked = ARRAY_INIT;
 
 static void db_mariadb_self_check_done(struct db_mariadb_self_check *check)
@@ -47,7 +46,8 @@ static void db_mariadb_self_check_done(struct db_mariadb_self_check *check)
 		return;
 	if (!check->failed) {
 		e_info(db_mariadb_get_event(check->db), "Self-check passed: "
-		       "bcrypt works, the database answers and the queries run");
+		       "bcrypt works, the database answers and %s runs",
+		       check->name);
 	}
 	db_mariadb_unref(&check->db);
 	pool_unref(&check->pool);
@@ -78,31 +78,14 @@ static void
 db_mariadb_self_check_query(int ret,
 			    const struct db_mariadb_row *row ATTR_UNUSED,
 			    const char *error,
-			    struct db_mariadb_self_check_query *query)
+			    struct db_mariadb_self_check *check)
 {
-	struct db_mariadb_self_check *check = query->check;
-
-	if (ret < 0) {
+	if (ret < 0 && !check->failed) {
 		e_error(db_mariadb_get_event(check->db),
-			"Self-check: %s fails: %s", query->name, error);
+			"Self-check: %s fails: %s", check->name, error);
 		check->failed = TRUE;
 	}
 	db_mariadb_self_check_done(check);
-}
-
-static void
-db_mariadb_self_check_run(struct db_mariadb_self_check *check,
-			  const char *name, const struct db_mariadb_query *query,
-			  const struct db_mariadb_user *user)
-{
-	struct db_mariadb_self_check_query *ctx;
-
-	ctx = p_new(check->pool, struct db_mariadb_self_check_query, 1);
-	ctx->check = check;
-	ctx->name = name;
-	check->pending++;
-	db_mariadb_lookup(check->db, query, user, NULL, check->pool,
-			  db_mariadb_self_check_query, ctx);
 }
 
 void db_mariadb_self_check_deinit(void)
@@ -111,35 +94,37 @@ void db_mariadb_self_check_deinit(void)
 		array_free(&db_mariadb_self_checked);
 }
 
-void db_mariadb_self_check(struct db_mariadb *db)
+/* Check the account's privileges once per database. */
+static bool db_mariadb_self_check_privileges_wanted(struct db_mariadb *db)
 {
-	const struct db_mariadb_settings *set = db_mariadb_get_settings(db);
-	struct db_mariadb_self_check *check;
 	struct db_mariadb *checked;
+
+	if (!array_is_created(&db_mariadb_self_checked))
+		i_array_init(&db_mariadb_self_checked, 4);
+	array_foreach_elem(&db_mariadb_self_checked, checked) {
+		if (checked == db)
+			return FALSE;
+	}
+	array_push_back(&db_mariadb_self_checked, &db);
+	return TRUE;
+}
+
+void db_mariadb_self_check(struct db_mariadb *db, const char *name,
+			   const struct db_mariadb_query *query)
+{
+	struct db_mariadb_self_check *check;
 	struct db_mariadb_query *privileges;
 	struct db_mariadb_user user;
 	const char *error;
 	pool_t pool;
 
-	/* passdb and userdb share the database: check it once */
-	if (!array_is_created(&db_mariadb_self_checked))
-		i_array_init(&db_mariadb_self_checked, 4);
-	array_foreach_elem(&db_mariadb_self_checked, checked) {
-		if (checked == db)
-			return;
-	}
-	array_push_back(&db_mariadb_self_checked, &db);
-
 	pool = pool_alloconly_create("db_mariadb_self_check", 2048);
 	check = p_new(pool, struct db_mariadb_self_check, 1);
 	check->db = db;
 	check->pool = pool;
+	check->name = p_strdup(pool, name);
 	/* kept while the queries run */
 	db_mariadb_ref(db);
-	if (!db_mariadb_query_parse(pool, DB_MARIADB_PRIVILEGES_QUERY,
-				    &privileges, &error))
-		i_panic("mariadb: self-check query: %s", error);
-	privileges->name = "privileges";
 
 	/* an address no domain can have (RFC 2606) */
 	i_zero(&user);
@@ -149,12 +134,17 @@ void db_mariadb_self_check(struct db_mariadb *db)
 
 	/* one more than the checks, so that none finishes the whole */
 	check->pending = 1;
+	if (db_mariadb_self_check_privileges_wanted(db)) {
+		if (!db_mariadb_query_parse(pool, DB_MARIADB_PRIVILEGES_QUERY,
+					    &privileges, &error))
+			i_panic("mariadb: self-check query: %s", error);
+		privileges->name = "privileges";
+		check->pending++;
+		db_mariadb_lookup(db, privileges, &user, NULL, pool,
+				  db_mariadb_self_check_privileges, check);
+	}
 	check->pending++;
-	db_mariadb_lookup(db, privileges, &user, NULL, pool,
-			  db_mariadb_self_check_privileges, check);
-	db_mariadb_self_check_run(check, "password_query",
-				  set->parsed_password_query, &user);
-	db_mariadb_self_check_run(check, "user_query",
-				  set->parsed_user_query, &user);
+	db_mariadb_lookup(db, query, &user, NULL, pool,
+			  db_mariadb_self_check_query, check);
 	db_mariadb_self_check_done(check);
 }

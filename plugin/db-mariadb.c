@@ -79,30 +79,6 @@ struct db_mariadb *db_mariadb_create(pool_t pool, const char *key,
 	return db;
 }
 
-struct db_mariadb *db_mariadb_init_file(const char *path)
-{
-	struct db_mariadb_settings *set;
-	struct db_mariadb *db;
-	const char *warning, *error;
-	pool_t pool;
-
-	db = db_mariadb_find(path);
-	if (db != NULL)
-		return db;
-	if (path[0] == '\0') {
-		i_fatal("mariadb: passdb/userdb args must name the "
-			"configuration file, e.g. "
-			"args = /etc/dovecot/dovecot-mariadb.conf.ext");
-	}
-	pool = pool_alloconly_create("db_mariadb", 4096);
-	if (db_mariadb_settings_read(pool, path, &set, &warning, &error) < 0)
-		i_fatal("mariadb: %s", error);
-	db = db_mariadb_create(pool, path, set);
-	if (warning != NULL && !worker)
-		e_warning(db->event, "%s", warning);
-	return db;
-}
-
 void db_mariadb_ref(struct db_mariadb *db)
 {
 	i_assert(db->refcount > 0);
@@ -187,10 +163,10 @@ void db_mariadb_lookup(struct db_mariadb *db,
 }
 
 struct db_mariadb_iter *db_mariadb_iterate_init(struct db_mariadb *db,
+						const struct db_mariadb_query *query,
 						struct event *parent_event)
 {
-	return db_mariadb_iter_init(db->set, db->hosts,
-				    db->set->parsed_iterate_query,
+	return db_mariadb_iter_init(db->set, db->hosts, query,
 				    parent_event != NULL ? parent_event :
 				    db->event);
 }

@@ -45,9 +45,6 @@ struct db_mariadb *db_mariadb_find(const char *key);
    from now on. */
 struct db_mariadb *db_mariadb_create(pool_t pool, const char *key,
 				     struct db_mariadb_settings *set);
-/* The database of a configuration file (passdb/userdb args), reading
-   the file on first use (in preinit, as root). A bad file is fatal. */
-struct db_mariadb *db_mariadb_init_file(const char *path);
 void db_mariadb_ref(struct db_mariadb *db);
 void db_mariadb_unref(struct db_mariadb **db);
 
@@ -71,14 +68,18 @@ void db_mariadb_lookup(struct db_mariadb *db,
 			typeof(context))), \
 		(db_mariadb_lookup_callback_t *)callback, context)
 
-/* Iterate the "user" column of the iterate query (in an auth-worker). */
+/* Iterate the "user" column of a query without placeholders (in an
+   auth-worker). */
 struct db_mariadb_iter *db_mariadb_iterate_init(struct db_mariadb *db,
+						const struct db_mariadb_query *query,
 						struct event *parent_event);
 
-/* In the auth master, once per database, without waiting: check that the
-   database answers and the configured queries run, and warn when the
-   account could change data (db-mariadb-self-check.c). */
-void db_mariadb_self_check(struct db_mariadb *db);
+/* In the auth master, without waiting: check that the database answers
+   and a passdb's or userdb's query (named name in messages) runs, and,
+   once per database, warn when the account could change data
+   (db-mariadb-self-check.c). */
+void db_mariadb_self_check(struct db_mariadb *db, const char *name,
+			   const struct db_mariadb_query *query);
 /* Forget which databases were checked (module deinit). */
 void db_mariadb_self_check_deinit(void);
 

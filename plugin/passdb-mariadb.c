@@ -37,7 +37,7 @@
 #include "auth-settings.h"
 #include "safe-memset.h"
 #include "authdb-compat.h"
-#include "authdb-mariadb.h"
+#include "passdb-mariadb.h"
 #include "db-mariadb-conn.h"
 #include "db-mariadb.h"
 #include "db-mariadb-login-cache.h"
@@ -53,6 +53,7 @@ struct mariadb_passdb_module {
 
 	pool_t pool;
 	struct db_mariadb *db;
+	const struct db_mariadb_query *query;
 	/* auth master, blocking = no, login_cache = yes */
 	struct db_mariadb_login_cache *login_cache;
 	/* unknown_user_cost = auto: the costs of the hashes read */
@@ -527,8 +528,6 @@ static void passdb_mariadb_lookup(struct passdb_mariadb_request *preq)
 {
 	struct auth_request *request = preq->auth_request;
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
-	const struct db_mariadb_settings *set =
-		db_mariadb_get_settings(module->db);
 	struct db_mariadb_user user;
 
 	auth_request_ref(request);
@@ -537,14 +536,14 @@ static void passdb_mariadb_lookup(struct passdb_mariadb_request *preq)
 					       preq);
 		return;
 	}
-	db_mariadb_lookup(module->db, set->parsed_password_query, &user,
+	db_mariadb_lookup(module->db, module->query, &user,
 			  authdb_event(request), request->pool,
 			  passdb_mariadb_lookup_callback, preq);
 }
 
-static void
-passdb_mariadb_verify_plain(struct auth_request *request, const char *password,
-			    verify_plain_callback_t *callback)
+void passdb_mariadb_verify_plain(struct auth_request *request,
+				 const char *password,
+				 verify_plain_callback_t *callback)
 {
 	struct passdb_mariadb_request *preq;
 
@@ -555,9 +554,8 @@ passdb_mariadb_verify_plain(struct auth_request *request, const char *password,
 	passdb_mariadb_lookup(preq);
 }
 
-static void
-passdb_mariadb_lookup_credentials(struct auth_request *request,
-				  lookup_credentials_callback_t *callback)
+void passdb_mariadb_lookup_credentials(struct auth_request *request,
+				       lookup_credentials_callback_t *callback)
 {
 	struct passdb_mariadb_request *preq;
 
@@ -567,18 +565,20 @@ passdb_mariadb_lookup_credentials(struct auth_request *request,
 	passdb_mariadb_lookup(preq);
 }
 
-static struct passdb_module *
-passdb_mariadb_preinit(pool_t pool, const char *args)
+struct passdb_module *
+passdb_mariadb_create(pool_t pool, struct db_mariadb *db,
+		      const struct db_mariadb_query *query)
 {
 	struct mariadb_passdb_module *module;
 
 	module = p_new(pool, struct mariadb_passdb_module, 1);
 	module->pool = pool;
-	module->db = db_mariadb_init_file(args);
+	module->db = db;
+	module->query = query;
 	/* the queries depend on the login name only */
 	module->module.default_cache_key = AUTHDB_CACHE_KEY_USER;
 	module->module.default_pass_scheme = DB_MARIADB_PASSWORD_SCHEME;
-	module->module.blocking = db_mariadb_get_settings(module->db)->blocking;
+	module->module.blocking = db_mariadb_get_settings(db)->blocking;
 	/* made now, as root, so that a broken libxcrypt stops start-up */
 	(void)passdb_mariadb_dummy_hash(module);
 	return &module->module;
@@ -593,8 +593,6 @@ static bool passdb_mariadb_rule_returns(enum auth_db_rule rule)
    passdb's users. */
 static void passdb_mariadb_check_passdbs(struct mariadb_passdb_module *module)
 {
-	const struct db_mariadb_settings *set =
-		db_mariadb_get_settings(module->db);
 	struct auth *const *authp;
 	struct auth_passdb *passdb, *ours;
 
@@ -604,7 +602,8 @@ static void passdb_mariadb_check_passdbs(struct mariadb_passdb_module *module)
 		   deny passdb fails every password */
 		passdb = (*authp)->passdbs;
 		if (AUTHDB_PASSW_USES_FIRST_PASSDB &&
-		    !set->blocking && passdb != NULL && passdb->set->deny) {
+		    !module->module.blocking && passdb != NULL &&
+		    passdb->set->deny) {
 			i_fatal("mariadb: blocking = no needs a first passdb "
 				"without deny = yes (auth-workers check "
 				"passwords against the first passdb): put the "
@@ -642,7 +641,8 @@ passdb_mariadb_check_auth_cache(struct mariadb_passdb_module *module)
 		return;
 	/* the master would check cached bcrypt hashes itself, blocking
 	   for each cached login */
-	if (!set->blocking && !auth_set->cache_verify_password_with_worker) {
+	if (!module->module.blocking &&
+	    !auth_set->cache_verify_password_with_worker) {
 		i_fatal("mariadb: blocking = no with auth_cache_size needs "
 			"auth_cache_verify_password_with_worker = yes (else "
 			"the auth master checks cached bcrypt hashes itself)");
@@ -662,26 +662,31 @@ passdb_mariadb_check_auth_cache(struct mariadb_passdb_module *module)
 		  "such delay", auth_set->cache_ttl);
 }
 
-static void passdb_mariadb_init(struct passdb_module *_module)
+void passdb_mariadb_init(struct passdb_module *_module)
 {
 	struct mariadb_passdb_module *module =
 		(struct mariadb_passdb_module *)_module;
 	const struct db_mariadb_settings *set =
 		db_mariadb_get_settings(module->db);
 
+	/* Dovecot 2.4 sets blocking from the passdb's use_worker after
+	   preinit: either asks for auth-workers */
+	if (set->blocking)
+		_module->blocking = TRUE;
+
 	if (!worker) {
 		passdb_mariadb_check_passdbs(module);
 		passdb_mariadb_check_auth_cache(module);
 	}
-	if (!worker && !set->blocking && set->login_cache) {
+	if (!worker && !_module->blocking && set->login_cache) {
 		module->login_cache = db_mariadb_login_cache_init(
 			set->login_cache_size, set->login_cache_ttl_secs);
 	}
 	if (!worker)
-		db_mariadb_self_check(module->db);
+		db_mariadb_self_check(module->db, "password_query", module->query);
 }
 
-static void passdb_mariadb_deinit(struct passdb_module *_module)
+void passdb_mariadb_deinit(struct passdb_module *_module)
 {
 	struct mariadb_passdb_module *module =
 		(struct mariadb_passdb_module *)_module;
@@ -690,14 +695,3 @@ static void passdb_mariadb_deinit(struct passdb_module *_module)
 		db_mariadb_login_cache_deinit(&module->login_cache);
 	db_mariadb_unref(&module->db);
 }
-
-struct passdb_module_interface passdb_mariadb = {
-	.name = "mariadb",
-
-	.preinit = passdb_mariadb_preinit,
-	.init = passdb_mariadb_init,
-	.deinit = passdb_mariadb_deinit,
-
-	.verify_plain = passdb_mariadb_verify_plain,
-	.lookup_credentials = passdb_mariadb_lookup_credentials,
-};

@@ -17,7 +17,7 @@
 #include "userdb.h"
 #include "str-sanitize.h"
 #include "authdb-compat.h"
-#include "authdb-mariadb.h"
+#include "userdb-mariadb.h"
 #include "db-mariadb.h"
 #include "db-mariadb-blocking.h"
 #include "db-mariadb-user.h"
@@ -26,6 +26,7 @@ struct mariadb_userdb_module {
 	struct userdb_module module;
 
 	struct db_mariadb *db;
+	const struct db_mariadb_query *query, *iterate_query;
 };
 
 struct mariadb_userdb_iterate_context {
@@ -112,11 +113,10 @@ userdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 	auth_request_unref(&request);
 }
 
-static void
-userdb_mariadb_lookup(struct auth_request *request, userdb_callback_t *callback)
+void userdb_mariadb_lookup(struct auth_request *request,
+			   userdb_callback_t *callback)
 {
 	struct mariadb_userdb_module *module = userdb_mariadb_module(request);
-	const struct db_mariadb_settings *set = db_mariadb_get_settings(module->db);
 	struct userdb_mariadb_request *ureq;
 	struct db_mariadb_user user;
 	const char *error;
@@ -133,12 +133,12 @@ userdb_mariadb_lookup(struct auth_request *request, userdb_callback_t *callback)
 					       ureq);
 		return;
 	}
-	db_mariadb_lookup(module->db, set->parsed_user_query, &user,
+	db_mariadb_lookup(module->db, module->query, &user,
 			  authdb_event(request), request->pool,
 			  userdb_mariadb_lookup_callback, ureq);
 }
 
-static struct userdb_iterate_context *
+struct userdb_iterate_context *
 userdb_mariadb_iterate_init(struct auth_request *request,
 			    userdb_iter_callback_t *callback, void *context)
 {
@@ -150,11 +150,12 @@ userdb_mariadb_iterate_init(struct auth_request *request,
 	ctx->ctx.callback = callback;
 	ctx->ctx.context = context;
 	auth_request_ref(request);
-	ctx->iter = db_mariadb_iterate_init(module->db, authdb_event(request));
+	ctx->iter = db_mariadb_iterate_init(module->db, module->iterate_query,
+					    authdb_event(request));
 	return &ctx->ctx;
 }
 
-static void userdb_mariadb_iterate_next(struct userdb_iterate_context *_ctx)
+void userdb_mariadb_iterate_next(struct userdb_iterate_context *_ctx)
 {
 	struct mariadb_userdb_iterate_context *ctx =
 		(struct mariadb_userdb_iterate_context *)_ctx;
@@ -175,7 +176,7 @@ static void userdb_mariadb_iterate_next(struct userdb_iterate_context *_ctx)
 	}
 }
 
-static int userdb_mariadb_iterate_deinit(struct userdb_iterate_context *_ctx)
+int userdb_mariadb_iterate_deinit(struct userdb_iterate_context *_ctx)
 {
 	struct mariadb_userdb_iterate_context *ctx =
 		(struct mariadb_userdb_iterate_context *)_ctx;
@@ -192,45 +193,39 @@ static int userdb_mariadb_iterate_deinit(struct userdb_iterate_context *_ctx)
 	return ret;
 }
 
-static struct userdb_module *
-userdb_mariadb_preinit(pool_t pool, const char *args)
+struct userdb_module *
+userdb_mariadb_create(pool_t pool, struct db_mariadb *db,
+		      const struct db_mariadb_query *query,
+		      const struct db_mariadb_query *iterate_query)
 {
 	struct mariadb_userdb_module *module;
 
 	module = p_new(pool, struct mariadb_userdb_module, 1);
-	module->db = db_mariadb_init_file(args);
+	module->db = db;
+	module->query = query;
+	module->iterate_query = iterate_query;
 	module->module.default_cache_key = AUTHDB_CACHE_KEY_USER;
-	module->module.blocking = db_mariadb_get_settings(module->db)->blocking;
+	module->module.blocking = db_mariadb_get_settings(db)->blocking;
 	return &module->module;
 }
 
-static void userdb_mariadb_init(struct userdb_module *_module)
+void userdb_mariadb_init(struct userdb_module *_module)
 {
 	struct mariadb_userdb_module *module =
 		(struct mariadb_userdb_module *)_module;
 
+	/* Dovecot 2.4 sets blocking from the userdb's use_worker after
+	   preinit: either asks for auth-workers */
+	if (db_mariadb_get_settings(module->db)->blocking)
+		_module->blocking = TRUE;
 	if (!worker)
-		db_mariadb_self_check(module->db);
+		db_mariadb_self_check(module->db, "user_query", module->query);
 }
 
-static void userdb_mariadb_deinit(struct userdb_module *_module)
+void userdb_mariadb_deinit(struct userdb_module *_module)
 {
 	struct mariadb_userdb_module *module =
 		(struct mariadb_userdb_module *)_module;
 
 	db_mariadb_unref(&module->db);
 }
-
-struct userdb_module_interface userdb_mariadb = {
-	.name = "mariadb",
-
-	.preinit = userdb_mariadb_preinit,
-	.init = userdb_mariadb_init,
-	.deinit = userdb_mariadb_deinit,
-
-	.lookup = userdb_mariadb_lookup,
-
-	.iterate_init = userdb_mariadb_iterate_init,
-	.iterate_next = userdb_mariadb_iterate_next,
-	.iterate_deinit = userdb_mariadb_iterate_deinit,
-};
