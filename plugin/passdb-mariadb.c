@@ -183,6 +183,8 @@ passdb_mariadb_handle_row(struct auth_request *request, int ret,
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
 	const struct db_mariadb_field *field;
 	const char *value, *hash, *locked = NULL;
+	struct auth_fields *fields;
+	bool import_all;
 	unsigned int i;
 
 	*password_r = NULL;
@@ -212,13 +214,16 @@ passdb_mariadb_handle_row(struct auth_request *request, int ret,
 		return PASSDB_RESULT_INTERNAL_FAILURE;
 	}
 
+	fields = authdb_row_fields_init(request);
+	import_all = authdb_passdb_import_all(request);
 	for (i = 0; i < row->count; i++) {
 		field = &row->fields[i];
 		value = field->value;
 		if (field->name[0] == '\0')
 			continue;
 		if (value == NULL) {
-			auth_request_set_null_field(request, field->name);
+			if (import_all)
+				auth_request_set_null_field(request, field->name);
 			continue;
 		}
 		if (strcasecmp(field->name, "password") == 0 &&
@@ -231,9 +236,15 @@ passdb_mariadb_handle_row(struct auth_request *request, int ret,
 			locked = value;
 			value = passdb_mariadb_locked_hash(module);
 		}
-		auth_request_set_field(request, field->name, value,
-				       DB_MARIADB_PASSWORD_SCHEME);
+		authdb_row_fields_add(fields, field->name, value);
+		if (import_all) {
+			auth_request_set_field(request, field->name, value,
+					       DB_MARIADB_PASSWORD_SCHEME);
+		}
 	}
+	/* fields { } of the passdb (Dovecot 2.4), with %{mariadb:column} */
+	if (authdb_passdb_fields_apply(request, fields) < 0)
+		return PASSDB_RESULT_INTERNAL_FAILURE;
 	if (locked != NULL)
 		*password_r = locked;
 	else if (request->passdb_password != NULL)

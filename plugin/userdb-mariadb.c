@@ -72,6 +72,8 @@ userdb_mariadb_handle_row(struct auth_request *request, int ret,
 	const struct db_mariadb_settings *set =
 		db_mariadb_get_settings(userdb_mariadb_module(request)->db);
 	const struct db_mariadb_field *field;
+	struct auth_fields *fields;
+	bool import_all;
 	unsigned int i;
 
 	if (ret < 0) {
@@ -84,14 +86,23 @@ userdb_mariadb_handle_row(struct auth_request *request, int ret,
 	}
 
 	authdb_userdb_reply_init(request);
+	fields = authdb_row_fields_init(request);
+	import_all = authdb_userdb_import_all(request);
 	for (i = 0; i < row->count; i++) {
 		field = &row->fields[i];
-		if (field->name[0] != '\0' && field->value != NULL) {
+		if (field->name[0] == '\0' || field->value == NULL)
+			continue;
+		authdb_row_fields_add(fields, field->name, field->value);
+		if (import_all) {
 			auth_request_set_userdb_field(request, field->name,
 						      field->value);
 		}
 	}
-	/* templates expand %u, %n and %d for the canonical user */
+	/* fields { } of the userdb (Dovecot 2.4), with %{mariadb:column} */
+	if (authdb_userdb_fields_apply(request, fields) < 0)
+		return USERDB_RESULT_INTERNAL_FAILURE;
+	/* the settings file's templates (Dovecot 2.3) expand %u, %n and %d
+	   for the canonical user */
 	if (userdb_mariadb_set_template(request, "home", set->home) < 0 ||
 	    userdb_mariadb_set_template(request, "mail", set->mail) < 0 ||
 	    userdb_mariadb_set_template(request, "uid", set->uid) < 0 ||

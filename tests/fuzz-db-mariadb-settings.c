@@ -6,6 +6,7 @@
    reason", or give settings that passed every whole-file check. */
 
 #include "lib.h"
+#include "test-compat.h"
 #include "db-mariadb-query.h"
 #include "db-mariadb-settings.h"
 
@@ -25,7 +26,7 @@ fuzz_settings(pool_t pool, const unsigned char *data, size_t size)
 	if (db_mariadb_settings_parse(pool, FUZZ_PATH, data, size,
 				      &set, &error) < 0) {
 		i_assert(set == NULL && error != NULL);
-		i_assert(str_begins(error, FUZZ_PATH ":"));
+		i_assert(str_begins_with(error, FUZZ_PATH ":"));
 		return;
 	}
 	i_assert(set != NULL && error == NULL);

@@ -2,6 +2,7 @@
 
 #include "lib.h"
 #include "test-common.h"
+#include "test-compat.h"
 #include "db-mariadb-password.h"
 
 /* The example in the installation guide (cost 10, so used sparingly: each
@@ -26,7 +27,7 @@ static const char *test_generate(const char *plaintext)
 /* The hash with its "$2y$" replaced by prefix. */
 static const char *test_with_prefix(const char *hash, const char *prefix)
 {
-	i_assert(str_begins(hash, "$2y$"));
+	i_assert(str_begins_with(hash, "$2y$"));
 	return t_strconcat(prefix, hash + 4, NULL);
 }
 
@@ -303,7 +304,7 @@ static void test_password_generate(void)
 		test_assert_idx(db_mariadb_password_generate(passwords[i],
 				TEST_COST, &hash, &error) == 0, i);
 		test_assert_idx(error == NULL, i);
-		test_assert_idx(str_begins(hash, "$2y$04$"), i);
+		test_assert_idx(str_begins_with(hash, "$2y$04$"), i);
 		test_assert_idx(strlen(hash) == DB_MARIADB_BCRYPT_LEN, i);
 		test_assert_idx(db_mariadb_password_verify(passwords[i],
 				hash, &error) == 1, i);
@@ -341,7 +342,7 @@ static void test_password_dummy_hash(void)
 	/* a valid hash of that cost, with its own random salt */
 	test_assert(db_mariadb_password_parse(hash1, DB_MARIADB_BCRYPT_COST_MAX,
 					      &hash, &error) == 1);
-	test_assert(str_begins(hash1, "$2y$04$"));
+	test_assert(str_begins_with(hash1, "$2y$04$"));
 	test_assert(strcmp(hash1, hash2) != 0);
 	/* which no password matches */
 	test_assert(db_mariadb_password_verify("", hash1, &error) == 0);

@@ -5,6 +5,7 @@
 #include "unlink-directory.h"
 #include "write-full.h"
 #include "test-common.h"
+#include "test-compat.h"
 #include "db-mariadb-query.h"
 #include "db-mariadb-settings.h"
 
@@ -696,7 +697,7 @@ static void test_settings_password_not_shown(void)
 		test_assert_idx(error != NULL &&
 				strstr(error, SECRET) == NULL, i);
 		test_assert_idx(error != NULL &&
-				str_begins(error, TEST_PATH ":"), i);
+				str_begins_with(error, TEST_PATH ":"), i);
 		pool_unref(&pool);
 	} T_END;
 	test_end();
