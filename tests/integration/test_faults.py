@@ -763,40 +763,6 @@ class MaxConnectionsTest(FaultTestCase):
         self.cycles(cycle, measured=1)
 
 
-class WorkersAndReloadTest(FaultTestCase):
-    def test_killed_workers_and_reloads_under_load(self):
-        """The class name makes it run last in this module (unittest
-        sorts classes by name): a reload replaces the auth master."""
-        killed = 0
-        load = Load(S.dovecot, load_users(LOAD_USERS), connections=4,
-                    window=QUEUE_LIMIT // 4)
-        load.start()
-        try:
-            for _ in range(2):
-                time.sleep(0.5)
-                for pid in auth_processes(S.dovecot)[1]:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                        killed += 1
-                    except ProcessLookupError:
-                        pass
-                time.sleep(0.5)
-                S.dovecot.reload()
-            time.sleep(1)
-        finally:
-            load.stop()
-        report(self, "%d workers killed, 2 reloads; %s" % (killed, load.summary()))
-        self.assertEqual(load.wrong_answers, [])
-        self.assertGreater(load.counts["ok"], 0)
-        self.assertGreater(killed, 0)
-        self.assert_healed()
-        # one auth master, and it holds at most pool_size connections
-        master = auth_master(S.dovecot)
-        self.assertLessEqual(db_connections(master, S.db.port), POOL_SIZE)
-        self.assertEqual([line for line in S.dovecot.log_lines("Panic", "Fatal")
-                          if "killed with signal 9" not in line], [])
-
-
 class SoakTest(FaultTestCase):
     def test_soak(self):
         """SOAK_REQUESTS mixed requests on a Dovecot of its own (no debug
@@ -849,3 +815,37 @@ class SoakTest(FaultTestCase):
             self.assertEqual(d.log_lines("Panic", "Fatal", "rror"), [])
         finally:
             d.stop()
+
+
+class WorkersAndReloadTest(FaultTestCase):
+    def test_killed_workers_and_reloads_under_load(self):
+        """Written last in this module (run.py keeps that order): a
+        reload replaces the auth master."""
+        killed = 0
+        load = Load(S.dovecot, load_users(LOAD_USERS), connections=4,
+                    window=QUEUE_LIMIT // 4)
+        load.start()
+        try:
+            for _ in range(2):
+                time.sleep(0.5)
+                for pid in auth_processes(S.dovecot)[1]:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        killed += 1
+                    except ProcessLookupError:
+                        pass
+                time.sleep(0.5)
+                S.dovecot.reload()
+            time.sleep(1)
+        finally:
+            load.stop()
+        report(self, "%d workers killed, 2 reloads; %s" % (killed, load.summary()))
+        self.assertEqual(load.wrong_answers, [])
+        self.assertGreater(load.counts["ok"], 0)
+        self.assertGreater(killed, 0)
+        self.assert_healed()
+        # one auth master, and it holds at most pool_size connections
+        master = auth_master(S.dovecot)
+        self.assertLessEqual(db_connections(master, S.db.port), POOL_SIZE)
+        self.assertEqual([line for line in S.dovecot.log_lines("Panic", "Fatal")
+                          if "killed with signal 9" not in line], [])
