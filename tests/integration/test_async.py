@@ -199,7 +199,8 @@ class FaultTest(unittest.TestCase):
         # the pool recovered
         self.assertEqual(auth(S, "user5@nahida.net", "pw-5")[0], "OK")
 
-    def test_zz_reload_with_requests_in_flight(self):
+    def test_reload_with_requests_in_flight(self):
+        # written last in this module: the reload replaces the auth master
         results = []
 
         def hang():

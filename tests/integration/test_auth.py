@@ -204,9 +204,9 @@ class ImapTest(unittest.TestCase):
         self.assertEqual(r.returncode, 67, r.stderr)  # CURLE_LOGIN_DENIED
 
 
-class ZyOutageTest(unittest.TestCase):
-    """Runs after the classes above (unittest orders classes by name): once
-    the database is back, a worker may still be in its reconnect back-off."""
+class DatabaseOutageTest(unittest.TestCase):
+    """Written after the classes above (run.py keeps that order): once the
+    database is back, a worker may still be in its reconnect back-off."""
 
     def test_database_down_is_a_temporary_failure_and_heals(self):
         S.db.stop()
@@ -238,8 +238,8 @@ class ZyOutageTest(unittest.TestCase):
                       interval=0.5, what="userdb lookups to work again")
 
 
-class ZzLogTest(unittest.TestCase):
-    """Last: the log of everything above (auth_debug = yes)."""
+class LogTest(unittest.TestCase):
+    """Written last: the log of everything above (auth_debug = yes)."""
 
     def test_self_check_passed_without_warnings(self):
         S.dovecot.wait_for_log("Self-check passed")

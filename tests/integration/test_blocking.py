@@ -69,10 +69,11 @@ class BlockingTest(unittest.TestCase):
         self.assertEqual(sorted(r.stdout.split()), sorted(USERS))
         S.dovecot.wait_for_log("Handling LIST request")
 
-    def test_zy_workers_report_an_outage_and_the_master_starts_no_more(self):
+    def test_workers_report_an_outage_and_the_master_starts_no_more(self):
         """As Dovecot's sql driver does: an auth-worker that can't reach the
         database says so (ERROR), and the master starts no new workers
         until one reports that it works again (SUCCESS)."""
+        # written after the lookups above: it stops the database
         S.db.stop()
         try:
             # one failed lookup: its worker reports the outage
@@ -99,7 +100,8 @@ class BlockingTest(unittest.TestCase):
         proc.wait_for(lambda: auth(S, USERS[0], PASSWORD)[0] == "OK", 30,
                       interval=0.5, what="logins to work again")
 
-    def test_zz_database_down_is_a_temporary_failure_and_heals(self):
+    def test_database_down_is_a_temporary_failure_and_heals(self):
+        # written last in this module: it stops the database
         S.db.stop()
         try:
             result, fields = auth(S, USERS[0], PASSWORD)

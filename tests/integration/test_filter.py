@@ -512,8 +512,8 @@ def both_ports(token_prefix):
                     submit(DEEPWOOD, DREAMS, message(DEEPWOOD, DREAMS, tokens[1]))]
 
 
-class ZzFailurePolicyTest(unittest.TestCase):
-    """Last (classes run in name order): stops and restarts servers."""
+class FailurePolicyTest(unittest.TestCase):
+    """Written last (run.py keeps that order): stops and restarts servers."""
 
     def assertTempfail(self, result, text=""):
         self.assertTrue(400 <= result[0] < 500, result)

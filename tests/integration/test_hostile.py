@@ -187,7 +187,9 @@ class UnknownUserTest(unittest.TestCase):
         self.assertEqual(dummy_cost_after(USERS[1], PASSWORD), 10)
 
 
-class ZyWritePrivilegeTest(unittest.TestCase):
+class WritePrivilegeTest(unittest.TestCase):
+    """Written after the tests of logins: it reloads Dovecot."""
+
     def test_self_check_warns_when_the_account_can_write(self):
         S.db.sql("GRANT UPDATE ON mail_server.users TO 'mail_user'@'127.0.0.1';")
         try:
@@ -201,7 +203,10 @@ class ZyWritePrivilegeTest(unittest.TestCase):
             S.db.sql("REVOKE UPDATE ON mail_server.users FROM 'mail_user'@'127.0.0.1';")
 
 
-class ZzConfigFileTest(unittest.TestCase):
+class ConfigFileTest(unittest.TestCase):
+    """Written last: it reloads Dovecot with a configuration file the
+    module refuses, then with one it warns about."""
+
     def test_a_config_file_others_can_write_is_refused(self):
         """Whoever can write the file chooses the queries."""
         os.chmod(S.dovecot.module_config, 0o620)

@@ -153,8 +153,8 @@ def pids():
 
 
 class StackTest(unittest.TestCase):
-    """The steps run in the order of their names, each on the state the
-    previous one left."""
+    """The steps run in the order they are written (run.py), each on the
+    state the previous one left."""
 
     def assertUp(self, r):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
