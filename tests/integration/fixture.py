@@ -16,7 +16,7 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(TOP, "tests"))
 
 from lib import proc  # noqa: E402
-from lib.authclient import AuthClient, MasterClient  # noqa: E402
+from lib.authclient import auth  # noqa: E402
 from lib.clamd import Clamd  # noqa: E402
 from lib.dovecot import Dovecot  # noqa: E402
 from lib.mariadb import MariaDB  # noqa: E402
@@ -116,33 +116,9 @@ class Servers:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def auth(servers, user, password):
-    """One AUTH PLAIN over a new auth-client connection: (result, fields)."""
-    c = AuthClient(servers.dovecot.auth_client_socket)
-    try:
-        return c.plain(user, password)
-    finally:
-        c.close()
-
-
-def userdb(servers, user):
-    """One USER lookup over a new auth-userdb connection: (result, fields)."""
-    c = MasterClient(servers.dovecot.auth_userdb_socket)
-    try:
-        return c.user(user)
-    finally:
-        c.close()
-
-
-def is_tempfail(fields):
-    """A temporary failure: Dovecot 2.3.19 says code=temp_fail, older
-    versions a bare "temp"."""
-    return fields.get("code") == "temp_fail" or "temp" in fields
-
-
 def wait_for_first_login(servers):
     """The first request also starts an auth-worker and a connection."""
-    proc.wait_for(lambda: auth(servers, USERS[0], PASSWORD)[0] == "OK", 30,
+    proc.wait_for(lambda: auth(servers.dovecot, USERS[0], PASSWORD)[0] == "OK", 30,
                   what="the first successful login")
 
 

@@ -15,9 +15,9 @@ import threading
 import time
 import unittest
 
-from fixture import Servers, auth, cheap_hash, is_tempfail, wait_for_first_login
+from fixture import Servers, cheap_hash, wait_for_first_login
 from lib import proc
-from lib.authclient import AuthClient, MasterClient
+from lib.authclient import AuthClient, MasterClient, auth, is_tempfail
 
 POOL_SIZE = 2
 QUERY_TIMEOUT = 3
@@ -137,24 +137,24 @@ class LoadTest(unittest.TestCase):
 class CacheTest(unittest.TestCase):
     def test_changed_password_is_refused_at_the_next_login(self):
         user, local = "user7@nahida.net", "user7"
-        self.assertEqual(auth(S, user, "pw-7")[0], "OK")
+        self.assertEqual(auth(S.dovecot, user, "pw-7")[0], "OK")
         hits = S.dovecot.log().count("Verified-login cache hit")
-        self.assertEqual(auth(S, user, "pw-7")[0], "OK")
+        self.assertEqual(auth(S.dovecot, user, "pw-7")[0], "OK")
         S.dovecot.wait_for_log("Verified-login cache hit", hits + 1)
         S.db.sql("UPDATE users SET password_hash = '%s' WHERE domain = 'nahida.net' "
                  "AND local = '%s';" % (cheap_hash("changed"), local), database="mail_server")
         try:
-            result, fields = auth(S, user, "pw-7")
+            result, fields = auth(S.dovecot, user, "pw-7")
             self.assertEqual(result, "FAIL")
             self.assertFalse(is_tempfail(fields))
-            self.assertEqual(auth(S, user, "changed")[0], "OK")
+            self.assertEqual(auth(S.dovecot, user, "changed")[0], "OK")
         finally:
             S.db.sql("UPDATE users SET password_hash = '%s' WHERE domain = 'nahida.net' "
                      "AND local = '%s';" % (cheap_hash("pw-7"), local), database="mail_server")
 
     def test_wrong_password_is_not_served_from_the_cache(self):
-        self.assertEqual(auth(S, "user8@nahida.net", "pw-8")[0], "OK")
-        result, fields = auth(S, "user8@nahida.net", "pw-9")
+        self.assertEqual(auth(S.dovecot, "user8@nahida.net", "pw-8")[0], "OK")
+        result, fields = auth(S.dovecot, "user8@nahida.net", "pw-9")
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
 
 
@@ -173,7 +173,7 @@ class FaultTest(unittest.TestCase):
                                    allow_tempfail=True, during=kill_workers)
         self.assertEqual(wrong, [])
         self.assertGreater(counts["ok"], 0)
-        proc.wait_for(lambda: auth(S, "user3@nahida.net", "pw-3")[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S.dovecot, "user3@nahida.net", "pw-3")[0] == "OK", 30,
                       interval=0.5, what="logins to work again")
 
     def test_mariadb_restart_under_load_gives_no_wrong_answer(self):
@@ -185,19 +185,19 @@ class FaultTest(unittest.TestCase):
         wrong, counts = mixed_load(requests_per_thread=150, threads=6,
                                    allow_tempfail=True, during=restart)
         self.assertEqual(wrong, [])
-        proc.wait_for(lambda: auth(S, "user4@nahida.net", "pw-4")[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S.dovecot, "user4@nahida.net", "pw-4")[0] == "OK", 30,
                       interval=0.5, what="logins to work again")
 
     def test_hung_query_is_a_temporary_failure_within_query_timeout(self):
         start = time.monotonic()
-        result, fields = auth(S, SLEEPY, "pw")
+        result, fields = auth(S.dovecot, SLEEPY, "pw")
         elapsed = time.monotonic() - start
         self.assertEqual(result, "FAIL")
         self.assertTrue(is_tempfail(fields), fields)
         self.assertLess(elapsed, QUERY_TIMEOUT + 2)
         S.dovecot.wait_for_log("Query timed out after %d s" % QUERY_TIMEOUT)
         # the pool recovered
-        self.assertEqual(auth(S, "user5@nahida.net", "pw-5")[0], "OK")
+        self.assertEqual(auth(S.dovecot, "user5@nahida.net", "pw-5")[0], "OK")
 
     def test_reload_with_requests_in_flight(self):
         # written last in this module: the reload replaces the auth master
@@ -205,7 +205,7 @@ class FaultTest(unittest.TestCase):
 
         def hang():
             try:
-                results.append(auth(S, SLEEPY, "pw"))
+                results.append(auth(S.dovecot, SLEEPY, "pw"))
             except (OSError, ConnectionError) as e:
                 results.append(("closed", str(e)))
         t = threading.Thread(target=hang)
@@ -216,7 +216,7 @@ class FaultTest(unittest.TestCase):
         self.assertFalse(t.is_alive())
         # failed (temporarily) or cut off, never accepted
         self.assertNotEqual(results[0][0], "OK")
-        proc.wait_for(lambda: auth(S, "user6@nahida.net", "pw-6")[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S.dovecot, "user6@nahida.net", "pw-6")[0] == "OK", 30,
                       interval=0.5, what="logins after the reload")
         # the workers killed by the test above are the only fatal lines
         self.assertEqual([line for line in S.dovecot.log_lines("Panic", "Fatal")

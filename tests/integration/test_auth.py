@@ -12,8 +12,9 @@ import ssl
 import subprocess
 import unittest
 
-from fixture import PASSWORD, SAMPLE_HASH, Servers, USERS, auth, is_tempfail, userdb, wait_for_first_login
+from fixture import PASSWORD, SAMPLE_HASH, Servers, USERS, wait_for_first_login
 from lib import proc
+from lib.authclient import auth, is_tempfail, userdb
 
 S = None
 
@@ -61,26 +62,26 @@ class PassdbTest(unittest.TestCase):
             self.assertIn("auth succeeded", r.stdout)
 
     def test_wrong_password_is_a_mismatch(self):
-        result, fields = auth(S, USERS[1], "test1235")
+        result, fields = auth(S.dovecot, USERS[1], "test1235")
         self.assertEqual(result, "FAIL")
         self.assertFalse(is_tempfail(fields), fields)
         S.dovecot.wait_for_log("Password mismatch")
 
     def test_unknown_user_fails_without_tempfail(self):
-        result, fields = auth(S, "nobody@nahida.net", PASSWORD)
+        result, fields = auth(S.dovecot, "nobody@nahida.net", PASSWORD)
         self.assertEqual(result, "FAIL")
         self.assertFalse(is_tempfail(fields), fields)
 
     def test_unknown_domain_fails(self):
-        result, fields = auth(S, "deepwood@example.org", PASSWORD)
+        result, fields = auth(S.dovecot, "deepwood@example.org", PASSWORD)
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
 
     def test_empty_password_fails(self):
-        result, fields = auth(S, USERS[0], "")
+        result, fields = auth(S.dovecot, USERS[0], "")
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
 
     def test_mixed_case_login_maps_to_the_canonical_user(self):
-        result, fields = auth(S, "DeepWood@NAHIDA.Net", PASSWORD)
+        result, fields = auth(S.dovecot, "DeepWood@NAHIDA.Net", PASSWORD)
         self.assertEqual(result, "OK", fields)
         self.assertEqual(fields.get("user"), "deepwood@nahida.net")
 
@@ -102,11 +103,11 @@ class PassdbTest(unittest.TestCase):
         ]
         for login in hostile:
             with self.subTest(login=login):
-                result, fields = auth(S, login, PASSWORD)
+                result, fields = auth(S.dovecot, login, PASSWORD)
                 self.assertEqual(result, "FAIL", fields)
                 self.assertFalse(is_tempfail(fields), fields)
         # the tables are intact and the auth service still answers
-        self.assertEqual(auth(S, USERS[1], PASSWORD)[0], "OK")
+        self.assertEqual(auth(S.dovecot, USERS[1], PASSWORD)[0], "OK")
         self.assertEqual(S.dovecot.log_lines("Panic", "Fatal"), [])
 
     def test_auth_lookup_returns_the_canonical_user(self):
@@ -127,14 +128,14 @@ class UserdbTest(unittest.TestCase):
         self.assertEqual(fields["display_name"], "천일밤의꿈")
 
     def test_userdb_socket_lookup_canonicalises(self):
-        result, fields = userdb(S, "DeepWood@Nahida.NET")
+        result, fields = userdb(S.dovecot, "DeepWood@Nahida.NET")
         self.assertEqual(result, "USER", fields)
         self.assertEqual(fields.get("home"), os.path.join(S.dovecot.vmail, "nahida.net", "deepwood"))
 
     def test_unknown_user_is_not_found(self):
         r = S.dovecot.doveadm("user", "nobody@nahida.net")
         self.assertEqual(r.returncode, 67, r.stdout + r.stderr)  # EX_NOUSER
-        self.assertEqual(userdb(S, "not an address")[0], "NOTFOUND")
+        self.assertEqual(userdb(S.dovecot, "not an address")[0], "NOTFOUND")
 
     def test_iteration_lists_every_user(self):
         r = S.dovecot.doveadm("user", "*")
@@ -211,12 +212,12 @@ class DatabaseOutageTest(unittest.TestCase):
     def test_database_down_is_a_temporary_failure_and_heals(self):
         S.db.stop()
         try:
-            result, fields = auth(S, USERS[0], PASSWORD)
+            result, fields = auth(S.dovecot, USERS[0], PASSWORD)
             self.assertEqual(result, "FAIL")
             self.assertTrue(is_tempfail(fields), "a database outage must be a temporary failure")
-            result, fields = auth(S, "nobody@nahida.net", PASSWORD)
+            result, fields = auth(S.dovecot, "nobody@nahida.net", PASSWORD)
             self.assertTrue(is_tempfail(fields), "not 'unknown user' while the database is down")
-            self.assertEqual(userdb(S, USERS[0])[0], "FAIL")
+            self.assertEqual(userdb(S.dovecot, USERS[0])[0], "FAIL")
             r = S.dovecot.doveadm("user", USERS[0])
             self.assertEqual(r.returncode, 75, r.stdout + r.stderr)  # EX_TEMPFAIL
             r = S.dovecot.doveadm("user", "*")
@@ -232,9 +233,9 @@ class DatabaseOutageTest(unittest.TestCase):
         finally:
             S.db.start()
         # no Dovecot restart: the module reconnects by itself
-        proc.wait_for(lambda: auth(S, USERS[0], PASSWORD)[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S.dovecot, USERS[0], PASSWORD)[0] == "OK", 30,
                       interval=0.5, what="logins to work again")
-        proc.wait_for(lambda: userdb(S, USERS[0])[0] == "USER", 30,
+        proc.wait_for(lambda: userdb(S.dovecot, USERS[0])[0] == "USER", 30,
                       interval=0.5, what="userdb lookups to work again")
 
 

@@ -4,9 +4,9 @@ auth-workers with blocking calls. The same answers as the default mode."""
 import threading
 import unittest
 
-from fixture import PASSWORD, Servers, USERS, auth, is_tempfail, wait_for_first_login
+from fixture import PASSWORD, Servers, USERS, wait_for_first_login
 from lib import proc
-from lib.authclient import MasterClient
+from lib.authclient import auth, is_tempfail, userdb
 
 S = None
 
@@ -27,7 +27,7 @@ def tearDownModule():
 
 class BlockingTest(unittest.TestCase):
     def test_lookups_run_in_workers(self):
-        self.assertEqual(auth(S, USERS[1], PASSWORD)[0], "OK")
+        self.assertEqual(auth(S.dovecot, USERS[1], PASSWORD)[0], "OK")
         S.dovecot.wait_for_log("Handling PASSV request")
         self.assertEqual(S.dovecot.log_lines("Verifying the password in a worker"), [])
 
@@ -42,7 +42,7 @@ class BlockingTest(unittest.TestCase):
         ]
         for user, password, result, temp in cases:
             with self.subTest(user=user[:40]):
-                r, fields = auth(S, user, password)
+                r, fields = auth(S.dovecot, user, password)
                 self.assertEqual((r, is_tempfail(fields)), (result, temp), fields)
 
     def test_a_locked_account_gets_the_dummy_check(self):
@@ -51,18 +51,14 @@ class BlockingTest(unittest.TestCase):
                  "FROM users WHERE local = 'deepwood';", database="mail_server")
         try:
             before = len(S.dovecot.log_lines("Account is locked"))
-            r, fields = auth(S, "locked@nahida.net", PASSWORD)
+            r, fields = auth(S.dovecot, "locked@nahida.net", PASSWORD)
             self.assertEqual((r, is_tempfail(fields)), ("FAIL", False), fields)
             S.dovecot.wait_for_log("Account is locked", before + 1)
         finally:
             S.db.sql("DELETE FROM users WHERE local = 'locked';", database="mail_server")
 
     def test_userdb_and_iteration(self):
-        m = MasterClient(S.dovecot.auth_userdb_socket)
-        try:
-            result, fields = m.user(USERS[1])
-        finally:
-            m.close()
+        result, fields = userdb(S.dovecot, USERS[1])
         self.assertEqual(result, "USER")
         self.assertTrue(fields["home"].endswith("/nahida.net/deepwood"))
         r = S.dovecot.doveadm("user", "*")
@@ -77,7 +73,7 @@ class BlockingTest(unittest.TestCase):
         S.db.stop()
         try:
             # one failed lookup: its worker reports the outage
-            result, fields = auth(S, USERS[0], PASSWORD)
+            result, fields = auth(S.dovecot, USERS[0], PASSWORD)
             self.assertTrue(result == "FAIL" and is_tempfail(fields), fields)
             before = len(S.dovecot.auth_processes()[1])
             # a wave of concurrent logins would otherwise start a worker
@@ -85,7 +81,7 @@ class BlockingTest(unittest.TestCase):
             results = []
 
             def login():
-                results.append(auth(S, USERS[1], PASSWORD))
+                results.append(auth(S.dovecot, USERS[1], PASSWORD))
             threads = [threading.Thread(target=login) for _ in range(16)]
             for t in threads:
                 t.start()
@@ -97,19 +93,19 @@ class BlockingTest(unittest.TestCase):
             self.assertLessEqual(len(S.dovecot.auth_processes()[1]), max(before, 1))
         finally:
             S.db.start()
-        proc.wait_for(lambda: auth(S, USERS[0], PASSWORD)[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S.dovecot, USERS[0], PASSWORD)[0] == "OK", 30,
                       interval=0.5, what="logins to work again")
 
     def test_database_down_is_a_temporary_failure_and_heals(self):
         # written last in this module: it stops the database
         S.db.stop()
         try:
-            result, fields = auth(S, USERS[0], PASSWORD)
+            result, fields = auth(S.dovecot, USERS[0], PASSWORD)
             self.assertEqual(result, "FAIL")
             self.assertTrue(is_tempfail(fields), fields)
-            result, fields = auth(S, "nobody@nahida.net", PASSWORD)
+            result, fields = auth(S.dovecot, "nobody@nahida.net", PASSWORD)
             self.assertTrue(is_tempfail(fields), fields)
         finally:
             S.db.start()
-        proc.wait_for(lambda: auth(S, USERS[0], PASSWORD)[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S.dovecot, USERS[0], PASSWORD)[0] == "OK", 30,
                       interval=0.5, what="logins to work again")

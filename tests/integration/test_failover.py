@@ -33,9 +33,10 @@ import unittest
 
 from fixture import MODULE_SO, SQL_DIR
 from lib import proc
+from lib.authclient import auth
 from lib.dovecot import Dovecot
 from lib.mariadb import MariaDB, binary_log_options
-from test_faults import (Load, add_load_users, auth_master, login,
+from test_faults import (Load, add_load_users, auth_master,
                          auth_processes, load_users, parallel, report, tcp_peers)
 
 POOL_SIZE = 2
@@ -111,7 +112,7 @@ def setUpModule():
     global S
     S = Servers().start()
     for d in S.dovecots.values():
-        proc.wait_for(lambda: login("user1@nahida.net", "pw-1", d)[0] == "OK", 30,
+        proc.wait_for(lambda: auth(d, "user1@nahida.net", "pw-1")[0] == "OK", 30,
                       what="the first successful login")
 
 

@@ -34,9 +34,9 @@ import time
 import unittest
 import warnings
 
-from fixture import MODULE_SO, PASSWORD, USERS, Servers, cheap_hash, is_tempfail
+from fixture import MODULE_SO, Servers, cheap_hash, wait_for_first_login
 from lib import proc
-from lib.authclient import AuthClient, MasterClient
+from lib.authclient import auth, is_tempfail, userdb
 from lib.dovecot import Dovecot
 
 POOL_SIZE = 2
@@ -78,8 +78,7 @@ def setUpModule():
     S.dovecot.connect_timeout = CONNECT_TIMEOUT
     S.start()
     add_load_users(S.db, LOAD_USERS, extra=[("slow", "pw")])
-    proc.wait_for(lambda: login(USERS[0], PASSWORD)[0] == "OK", 30,
-                  what="the first successful login")
+    wait_for_first_login(S)
 
 
 def tearDownModule():
@@ -112,24 +111,6 @@ def add_load_users(db, count, extra=()):
             for (local, _), h in zip(users, hashes)]
     db.sql("INSERT INTO users (local, domain, password_hash, display_name) "
            "VALUES %s;" % ", ".join(rows), database="mail_server")
-
-
-def login(user, password, dovecot=None):
-    """AUTH PLAIN on a new connection to dovecot (default: S's)."""
-    c = AuthClient((dovecot or S.dovecot).auth_client_socket)
-    try:
-        return c.plain(user, password)
-    finally:
-        c.close()
-
-
-def lookup(user, dovecot=None):
-    """A userdb lookup on a new connection to dovecot (default: S's)."""
-    m = MasterClient((dovecot or S.dovecot).auth_userdb_socket)
-    try:
-        return m.user(user)
-    finally:
-        m.close()
 
 
 def timed(function, *args):
@@ -527,9 +508,9 @@ class FaultTestCase(unittest.TestCase):
         pool_size connections of mail_user."""
         dovecot = dovecot or S.dovecot
         db = db or S.db
-        proc.wait_for(lambda: login("user1@nahida.net", "pw-1", dovecot)[0] == "OK",
+        proc.wait_for(lambda: auth(dovecot, "user1@nahida.net", "pw-1")[0] == "OK",
                       20, interval=0.2, what="logins to work again")
-        self.assertEqual(lookup("user2@nahida.net", dovecot)[0], "USER")
+        self.assertEqual(userdb(dovecot, "user2@nahida.net")[0], "USER")
         try:
             proc.wait_for(lambda: mail_user_connections(db) <= POOL_SIZE, 15,
                           interval=0.2, what="at most pool_size connections "
@@ -588,8 +569,8 @@ class HungDatabaseTest(FaultTestCase):
         def cycle():
             with self.hang():
                 logged_in, looked_up = parallel(
-                    lambda: timed(login, "user3@nahida.net", "pw-3"),
-                    lambda: timed(lookup, "user4@nahida.net"))
+                    lambda: timed(auth, S.dovecot, "user3@nahida.net", "pw-3"),
+                    lambda: timed(userdb, S.dovecot, "user4@nahida.net"))
                 # the lock is still held, but the server has ended the
                 # queries the module gave up on (max_statement_time)
                 proc.wait_for(lambda: running_statements(S.db) == 0, 3,
@@ -653,8 +634,8 @@ class RefusedConnectionTest(FaultTestCase):
             n = worst = 0
             while time.monotonic() < deadline:
                 logged_in, looked_up = parallel(
-                    lambda: timed(login, "user%d@nahida.net" % n, "pw-%d" % n, d),
-                    lambda: timed(lookup, "user%d@nahida.net" % n, d))
+                    lambda: timed(auth, d, "user%d@nahida.net" % n, "pw-%d" % n),
+                    lambda: timed(userdb, d, "user%d@nahida.net" % n))
                 (result, fields), elapsed = logged_in
                 self.assertEqual(result, "FAIL")
                 self.assertTrue(is_tempfail(fields), fields)
@@ -690,7 +671,7 @@ class DroppedConnectionTest(FaultTestCase):
 
             def slow_logins():
                 while not stop.is_set():
-                    (result, fields), elapsed = timed(login, SLOW, "pw")
+                    (result, fields), elapsed = timed(auth, S.dovecot, SLOW, "pw")
                     if elapsed >= QUERY_TIMEOUT + 2:
                         slow["wrong"].append((result, fields, elapsed))
                     elif result == "OK":
@@ -747,7 +728,7 @@ class MaxConnectionsTest(FaultTestCase):
                 worst = 0.0
                 for n in range(3):
                     (result, fields), elapsed = timed(
-                        login, "user%d@nahida.net" % n, "pw-%d" % n)
+                        auth, S.dovecot, "user%d@nahida.net" % n, "pw-%d" % n)
                     self.assertEqual(result, "FAIL")
                     self.assertTrue(is_tempfail(fields), fields)
                     worst = max(worst, elapsed)

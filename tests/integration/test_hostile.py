@@ -10,9 +10,9 @@ import os
 import time
 import unittest
 
-from fixture import PASSWORD, SAMPLE_HASH, Servers, USERS, auth, cheap_hash, is_tempfail, wait_for_first_login
+from fixture import PASSWORD, SAMPLE_HASH, Servers, USERS, cheap_hash, wait_for_first_login
 from lib import proc
-from lib.authclient import AuthClient
+from lib.authclient import AuthClient, auth, is_tempfail
 
 P72 = "p" * 72
 
@@ -68,7 +68,7 @@ def login_works(servers):
     """After a reload: the new auth process may still be starting (or
     throttled after a refused start), which cuts the client off."""
     try:
-        return auth(servers, USERS[0], PASSWORD)[0] == "OK"
+        return auth(servers.dovecot, USERS[0], PASSWORD)[0] == "OK"
     except OSError:
         return False
 
@@ -81,7 +81,7 @@ class StoredHashTest(unittest.TestCase):
     def test_each_stored_value_gets_a_clear_result(self):
         for local, (stored, expected) in STORED.items():
             with self.subTest(local=local):
-                result, fields = auth(S, local + "@nahida.net", PASSWORD)
+                result, fields = auth(S.dovecot, local + "@nahida.net", PASSWORD)
                 self.assertEqual(result, "FAIL")
                 self.assertEqual("temp" if is_tempfail(fields) else "fail", expected)
                 if expected == "temp":
@@ -90,11 +90,11 @@ class StoredHashTest(unittest.TestCase):
                         S.dovecot.log_lines("mariadb(%s@nahida.net" % local)),
                         10, what="the error for %s" % local)
         # and the module still works
-        self.assertEqual(auth(S, USERS[1], PASSWORD)[0], "OK")
+        self.assertEqual(auth(S.dovecot, USERS[1], PASSWORD)[0], "OK")
         self.assertEqual(S.dovecot.log_lines("Panic", "Fatal"), [])
 
     def test_a_cost_above_bcrypt_max_cost_is_refused_with_its_reason(self):
-        result, fields = auth(S, "toocostly@nahida.net", PASSWORD)
+        result, fields = auth(S.dovecot, "toocostly@nahida.net", PASSWORD)
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", True), fields)
         S.dovecot.wait_for_log("bcrypt cost 16 is outside 4..15")
 
@@ -102,14 +102,14 @@ class StoredHashTest(unittest.TestCase):
         """Dovecot allows any password when nopassword is not NULL, 'N'
         too: a value that reads as "no" is an error, not an open door."""
         for password in (PASSWORD, "anything"):
-            result, fields = auth(S, "nopassn@nahida.net", password)
+            result, fields = auth(S.dovecot, "nopassn@nahida.net", password)
             self.assertEqual((result, is_tempfail(fields)), ("FAIL", True), fields)
         S.dovecot.wait_for_log("returned nopassword = 'N': any value but NULL "
                                "allows every password")
 
     def test_errors_never_quote_the_stored_value(self):
         for local, (stored, expected) in STORED.items():
-            auth(S, local + "@nahida.net", PASSWORD)
+            auth(S.dovecot, local + "@nahida.net", PASSWORD)
         log = S.dovecot.log()
         for local, (stored, expected) in STORED.items():
             if len(stored) > 8:
@@ -118,19 +118,19 @@ class StoredHashTest(unittest.TestCase):
 
 class PasswordTest(unittest.TestCase):
     def test_empty_password_fails(self):
-        result, fields = auth(S, USERS[0], "")
+        result, fields = auth(S.dovecot, USERS[0], "")
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
 
     def test_bcrypt_uses_the_first_72_octets(self):
         """Documented behaviour: bcrypt ignores everything after octet 72."""
-        self.assertEqual(auth(S, "long@nahida.net", P72)[0], "OK")
-        self.assertEqual(auth(S, "long@nahida.net", P72 + "anything")[0], "OK")
-        self.assertEqual(auth(S, "long@nahida.net", P72[:-1])[0], "FAIL")
+        self.assertEqual(auth(S.dovecot, "long@nahida.net", P72)[0], "OK")
+        self.assertEqual(auth(S.dovecot, "long@nahida.net", P72 + "anything")[0], "OK")
+        self.assertEqual(auth(S.dovecot, "long@nahida.net", P72[:-1])[0], "FAIL")
 
     def test_passwords_of_512_octets_and_more_never_match(self):
         # libxcrypt refuses them: a plain failure, not an error
         for n in (511, 512, 4000):
-            result, fields = auth(S, "long@nahida.net", "p" * n)
+            result, fields = auth(S.dovecot, "long@nahida.net", "p" * n)
             expected = "OK" if n < 512 else "FAIL"
             self.assertEqual((result, is_tempfail(fields)), (expected, False), n)
 
@@ -146,14 +146,14 @@ class PasswordTest(unittest.TestCase):
         # Dovecot's auth protocol has a line limit: the connection is
         # dropped (or the login fails), never accepted
         self.assertIn(result, ("closed", "FAIL", ""))
-        self.assertEqual(auth(S, USERS[0], PASSWORD)[0], "OK")
+        self.assertEqual(auth(S.dovecot, USERS[0], PASSWORD)[0], "OK")
 
 
 class UnknownUserTest(unittest.TestCase):
     def test_unknown_users_are_checked_against_a_dummy_hash(self):
         before = len(S.dovecot.log_lines("Verifying a dummy hash"))
         for login in ("nobody@nahida.net", "not-an-address", "a@b@c"):
-            result, fields = auth(S, login, PASSWORD)
+            result, fields = auth(S.dovecot, login, PASSWORD)
             self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
         S.dovecot.wait_for_log("Verifying a dummy hash", before + 3)
 
@@ -162,7 +162,7 @@ class UnknownUserTest(unittest.TestCase):
         what = "in a worker (locked account)"
         before = len(S.dovecot.log_lines(what))
         for local in ("empty", "star", "bang"):
-            result, fields = auth(S, local + "@nahida.net", PASSWORD)
+            result, fields = auth(S.dovecot, local + "@nahida.net", PASSWORD)
             self.assertEqual((result, is_tempfail(fields)), ("FAIL", False), local)
         S.dovecot.wait_for_log(what, before + 3)
 
@@ -175,9 +175,9 @@ class UnknownUserTest(unittest.TestCase):
         def dummy_cost_after(user, password):
             # the window holds 64 hashes: fill it with this user's
             for _ in range(70):
-                self.assertEqual(auth(S, user, password)[0], "OK")
+                self.assertEqual(auth(S.dovecot, user, password)[0], "OK")
             before = len(S.dovecot.log_lines("Verifying a dummy hash of cost"))
-            self.assertEqual(auth(S, "nobody@nahida.net", PASSWORD)[0], "FAIL")
+            self.assertEqual(auth(S.dovecot, "nobody@nahida.net", PASSWORD)[0], "FAIL")
             S.dovecot.wait_for_log("Verifying a dummy hash of cost", before + 1)
             line = S.dovecot.log_lines("Verifying a dummy hash of cost")[-1]
             return int(line.split("of cost ")[1].split()[0])
@@ -196,7 +196,7 @@ class WritePrivilegeTest(unittest.TestCase):
             S.dovecot.reload()
 
             def warned():
-                auth(S, USERS[0], PASSWORD)
+                auth(S.dovecot, USERS[0], PASSWORD)
                 return S.dovecot.log_lines("can change data (UPDATE)")
             proc.wait_for(warned, 30, interval=0.5, what="the self-check's warning")
         finally:
@@ -215,7 +215,7 @@ class ConfigFileTest(unittest.TestCase):
 
             def refused():
                 try:
-                    auth(S, USERS[0], PASSWORD)
+                    auth(S.dovecot, USERS[0], PASSWORD)
                 except OSError:
                     pass
                 return S.dovecot.log_lines("is writable by its group: "
@@ -234,7 +234,7 @@ class ConfigFileTest(unittest.TestCase):
             # the new auth process starts with the first request
 
             def warned():
-                auth(S, USERS[0], PASSWORD)
+                auth(S.dovecot, USERS[0], PASSWORD)
                 return S.dovecot.log_lines("is readable by every user")
             proc.wait_for(warned, 30, interval=0.5, what="the warning after a reload")
         finally:

@@ -23,9 +23,8 @@ import tempfile
 import unittest
 import uuid
 
-from fixture import PASSWORD, TOP, Servers
+from fixture import PASSWORD, TOP, Servers, wait_for_first_login
 from lib import proc
-from lib.authclient import AuthClient
 from lib.dovecot import copy_package_config, make_certificate
 
 DEEPWOOD = "deepwood@nahida.net"
@@ -41,21 +40,11 @@ S = None
 def setUpModule():
     global S
     S = Servers("mail", postfix=True).start()
-    # the first request also starts an auth-worker and its connection
-    proc.wait_for(lambda: auth_ok(DEEPWOOD, PASSWORD), 30,
-                  what="the first successful login")
+    wait_for_first_login(S)
 
 
 def tearDownModule():
     S.stop()
-
-
-def auth_ok(user, password):
-    c = AuthClient(S.dovecot.auth_client_socket)
-    try:
-        return c.plain(user, password)[0] == "OK"
-    finally:
-        c.close()
 
 
 def tls_context():

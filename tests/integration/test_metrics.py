@@ -6,8 +6,9 @@ The numbers are those of the requests this test sends."""
 import unittest
 import urllib.request
 
-from fixture import PASSWORD, USERS, Servers, auth, is_tempfail, userdb
+from fixture import PASSWORD, USERS, Servers
 from lib import proc
+from lib.authclient import auth, is_tempfail, userdb
 
 S = None
 HTTP_PORT = None
@@ -79,18 +80,18 @@ class MetricsTest(unittest.TestCase):
         # (a miss); an unknown user (a dummy check, no cache); a userdb
         # lookup
         for _ in range(3):
-            self.assertEqual(auth(S, USERS[0], PASSWORD)[0], "OK")
-        self.assertEqual(auth(S, USERS[0], "wrong")[0], "FAIL")
-        self.assertEqual(auth(S, "nobody@nahida.net", PASSWORD)[0], "FAIL")
-        self.assertEqual(userdb(S, USERS[1])[0], "USER")
+            self.assertEqual(auth(S.dovecot, USERS[0], PASSWORD)[0], "OK")
+        self.assertEqual(auth(S.dovecot, USERS[0], "wrong")[0], "FAIL")
+        self.assertEqual(auth(S.dovecot, "nobody@nahida.net", PASSWORD)[0], "FAIL")
+        self.assertEqual(userdb(S.dovecot, USERS[1])[0], "USER")
         # a failure the test causes: the database away
         S.db.stop()
         try:
-            result, fields = auth(S, USERS[1], PASSWORD)
+            result, fields = auth(S.dovecot, USERS[1], PASSWORD)
             self.assertTrue(result == "FAIL" and is_tempfail(fields), fields)
         finally:
             S.db.start()
-        proc.wait_for(lambda: auth(S, USERS[1], PASSWORD)[0] == "OK", 30,
+        proc.wait_for(lambda: auth(S.dovecot, USERS[1], PASSWORD)[0] == "OK", 30,
                       interval=0.5, what="logins after the outage")
 
         # the auth process sends its events to stats as they happen

@@ -2,7 +2,8 @@
 
 import unittest
 
-from fixture import PASSWORD, Servers, USERS, auth, wait_for_first_login
+from fixture import PASSWORD, Servers, USERS, wait_for_first_login
+from lib.authclient import auth
 
 S = None
 
@@ -23,7 +24,7 @@ class NoCacheTest(unittest.TestCase):
     def test_every_login_is_verified_by_a_worker(self):
         before = S.dovecot.log().count("Verifying the password in a worker")
         for _ in range(5):
-            self.assertEqual(auth(S, USERS[1], PASSWORD)[0], "OK")
-        self.assertEqual(auth(S, USERS[1], "wrong")[0], "FAIL")
+            self.assertEqual(auth(S.dovecot, USERS[1], PASSWORD)[0], "OK")
+        self.assertEqual(auth(S.dovecot, USERS[1], "wrong")[0], "FAIL")
         S.dovecot.wait_for_log("Verifying the password in a worker", before + 6)
         self.assertEqual(S.dovecot.log_lines("Verified-login cache hit"), [])

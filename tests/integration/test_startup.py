@@ -8,15 +8,16 @@ import os
 import time
 import unittest
 
-from fixture import PASSWORD, SAMPLE_HASH, USERS, Servers, auth, is_tempfail, wait_for_first_login
+from fixture import PASSWORD, SAMPLE_HASH, USERS, Servers, wait_for_first_login
 from lib import proc
+from lib.authclient import auth, is_tempfail
 
 
 def login_refused(servers):
     """The auth process stops at start-up: the client is cut off (or, if
     it came back, refused)."""
     try:
-        return auth(servers, USERS[0], PASSWORD)[0] != "OK"
+        return auth(servers.dovecot, USERS[0], PASSWORD)[0] != "OK"
     except OSError:
         return True
 
@@ -84,12 +85,12 @@ class StartupTest(unittest.TestCase):
                      database="mail_server")
             wait_for_first_login(s)
             # served from Dovecot's cache the second time, still right
-            self.assertEqual(auth(s, USERS[0], PASSWORD)[0], "OK")
-            self.assertEqual(auth(s, USERS[0], "wrong")[0], "FAIL")
+            self.assertEqual(auth(s.dovecot, USERS[0], PASSWORD)[0], "OK")
+            self.assertEqual(auth(s.dovecot, USERS[0], "wrong")[0], "FAIL")
             # a locked account stays a failed login, also from the cache
             # (where its '!' hash would be an error, a temporary failure)
             for _ in range(3):
-                result, fields = auth(s, "locked@nahida.net", PASSWORD)
+                result, fields = auth(s.dovecot, "locked@nahida.net", PASSWORD)
                 self.assertEqual((result, is_tempfail(fields)), ("FAIL", False), fields)
             s.dovecot.wait_for_log("takes effect for a cached user only after "
                                    "auth_cache_ttl = 3600 s")
@@ -106,7 +107,7 @@ class StartupTest(unittest.TestCase):
                        "= 4: unknown users are answered faster")
             s.dovecot.wait_for_log(warning)
             for _ in range(3):
-                self.assertEqual(auth(s, USERS[1], "wrong")[0], "FAIL")
+                self.assertEqual(auth(s.dovecot, USERS[1], "wrong")[0], "FAIL")
             # at most once an hour, not at every login
             self.assertEqual(len(s.dovecot.log_lines(warning)), 1)
         finally:
@@ -159,14 +160,14 @@ class DenyPassdbTest(unittest.TestCase):
                 s.dovecot.dovecot_extra += deny_passdb(write_deny_list(s))
                 s.start()
                 try:
-                    proc.wait_for(lambda: auth(s, USERS[1], PASSWORD)[0] == "OK", 30,
+                    proc.wait_for(lambda: auth(s.dovecot, USERS[1], PASSWORD)[0] == "OK", 30,
                                   what="a login of a user not in the deny list")
                     for password in (PASSWORD, "wrong"):
-                        result, fields = auth(s, USERS[0], password)
+                        result, fields = auth(s.dovecot, USERS[0], password)
                         self.assertEqual((result, is_tempfail(fields)),
                                          ("FAIL", False), fields)
                     s.dovecot.wait_for_log("User found from deny passdb")
-                    self.assertEqual(auth(s, USERS[1], "wrong")[0], "FAIL")
+                    self.assertEqual(auth(s.dovecot, USERS[1], "wrong")[0], "FAIL")
                 finally:
                     s.stop()
 
@@ -194,7 +195,7 @@ class CleanCloseTest(unittest.TestCase):
                     s.dovecot.reload()
                     proc.wait_for(lambda: not old_auth & set(s.dovecot.auth_pids()),
                                   30, what="the old auth processes to exit")
-                    proc.wait_for(lambda: auth(s, USERS[0], PASSWORD)[0] == "OK",
+                    proc.wait_for(lambda: auth(s.dovecot, USERS[0], PASSWORD)[0] == "OK",
                                   30, what="logins after the reload")
                     s.dovecot.stop()
                     # the server counts an abort when it reads the broken

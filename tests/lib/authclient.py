@@ -94,3 +94,29 @@ class MasterClient:
     def close(self):
         self.file.close()
         self.sock.close()
+
+
+def auth(dovecot, user, password):
+    """One AUTH PLAIN over a new connection to the auth-client socket of
+    dovecot (a lib/dovecot.py Dovecot): (result, fields)."""
+    c = AuthClient(dovecot.auth_client_socket)
+    try:
+        return c.plain(user, password)
+    finally:
+        c.close()
+
+
+def userdb(dovecot, user):
+    """One USER lookup over a new connection to the auth-userdb socket of
+    dovecot: (result, fields)."""
+    m = MasterClient(dovecot.auth_userdb_socket)
+    try:
+        return m.user(user)
+    finally:
+        m.close()
+
+
+def is_tempfail(fields):
+    """A temporary failure: Dovecot 2.3.19 says code=temp_fail, older
+    versions a bare "temp"."""
+    return fields.get("code") == "temp_fail" or "temp" in fields
