@@ -7,14 +7,13 @@ and heal by itself."""
 
 import imaplib
 import os
-import socket
-import ssl
 import subprocess
 import unittest
 
 from fixture import PASSWORD, SAMPLE_HASH, Servers, USERS, wait_for_first_login
 from lib import proc
 from lib.authclient import auth, is_tempfail, userdb
+from lib.mailclient import IMAP4, tls_context
 
 S = None
 
@@ -31,21 +30,6 @@ def tearDownModule():
 
 
 
-
-
-def tls_context():
-    ctx = ssl.create_default_context(cafile=S.dovecot.cert)
-    ctx.check_hostname = False
-    return ctx
-
-
-class IMAP4(imaplib.IMAP4):
-    """Connects from 127.0.0.2: Dovecot treats a connection whose remote and
-    local addresses are equal as secured, and would allow plaintext LOGIN."""
-
-    def _create_socket(self, timeout):
-        return socket.create_connection((self.host, self.port), timeout,
-                                        source_address=("127.0.0.2", 0))
 
 
 def imap():
@@ -149,7 +133,7 @@ class ImapTest(unittest.TestCase):
     def test_login_over_starttls(self):
         c = imap()
         try:
-            c.starttls(ssl_context=tls_context())
+            c.starttls(ssl_context=tls_context(S.dovecot.cert))
             typ, _ = c.login(USERS[0], PASSWORD)
             self.assertEqual(typ, "OK")
             typ, data = c.select("INBOX")
@@ -163,7 +147,7 @@ class ImapTest(unittest.TestCase):
     def test_authenticate_plain_over_starttls(self):
         c = imap()
         try:
-            c.starttls(ssl_context=tls_context())
+            c.starttls(ssl_context=tls_context(S.dovecot.cert))
             typ, _ = c.authenticate(
                 "PLAIN", lambda _: ("\0%s\0%s" % (USERS[1], PASSWORD)).encode())
             self.assertEqual(typ, "OK")
@@ -173,7 +157,7 @@ class ImapTest(unittest.TestCase):
     def test_wrong_password_is_rejected(self):
         c = imap()
         try:
-            c.starttls(ssl_context=tls_context())
+            c.starttls(ssl_context=tls_context(S.dovecot.cert))
             with self.assertRaisesRegex(imaplib.IMAP4.error, "AUTHENTICATIONFAILED"):
                 c.login(USERS[0], "wrong")
         finally:
@@ -225,7 +209,7 @@ class DatabaseOutageTest(unittest.TestCase):
             self.assertEqual(r.stdout.split(), [])
             c = imap()
             try:
-                c.starttls(ssl_context=tls_context())
+                c.starttls(ssl_context=tls_context(S.dovecot.cert))
                 with self.assertRaisesRegex(imaplib.IMAP4.error, "UNAVAILABLE"):
                     c.login(USERS[0], PASSWORD)
             finally:

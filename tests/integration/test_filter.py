@@ -32,6 +32,7 @@ import warnings
 from fixture import PASSWORD, SAMPLE_HASH, TOP, Servers
 from lib import dkimcheck, proc
 from lib.clamd import EICAR, SIGNATURE_NAME
+from lib.mailclient import tls_context
 
 DEEPWOOD = "deepwood@nahida.net"
 DREAMS = "1000dreams@nahida.net"
@@ -55,10 +56,6 @@ def tearDownModule():
 
 
 # --- clients ---
-
-def tls_context():
-    return ssl.create_default_context(cafile=S.dovecot.cert)
-
 
 def quit(s):
     try:
@@ -93,7 +90,7 @@ def send(port, sender, recipient, text, login=None):
     try:
         s.ehlo("client.example")
         if login is not None:
-            s.starttls(context=tls_context())
+            s.starttls(context=tls_context(S.dovecot.cert))
             s.ehlo("client.example")
             s.login(login, PASSWORD)
         for command, argument in (("mail", sender), ("rcpt", recipient)):
@@ -326,7 +323,7 @@ def tls11_context():
 
 
 def versioned_context(version):
-    ctx = tls_context()
+    ctx = tls_context(S.dovecot.cert)
     ctx.minimum_version = ctx.maximum_version = version
     return ctx
 

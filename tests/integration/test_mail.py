@@ -11,13 +11,10 @@ temporary failures in SMTP."""
 import base64
 import email
 import glob
-import imaplib
 import os
 import re
 import shutil
 import smtplib
-import socket
-import ssl
 import subprocess
 import tempfile
 import unittest
@@ -26,6 +23,7 @@ import uuid
 from fixture import PASSWORD, TOP, Servers, wait_for_first_login
 from lib import proc
 from lib.dovecot import copy_package_config, make_certificate
+from lib.mailclient import IMAP4, tls_context
 
 DEEPWOOD = "deepwood@nahida.net"
 DREAMS = "1000dreams@nahida.net"
@@ -47,11 +45,6 @@ def tearDownModule():
     S.stop()
 
 
-def tls_context():
-    # the stack's certificate names localhost and 127.0.0.1: verify it
-    return ssl.create_default_context(cafile=S.dovecot.cert)
-
-
 def smtp(port):
     """An SMTP connection to 127.0.0.1:port after EHLO."""
     s = smtplib.SMTP("127.0.0.1", port, timeout=30)
@@ -63,7 +56,7 @@ def submission(user=None, password=PASSWORD, mechanism="PLAIN"):
     """A submission connection after STARTTLS and EHLO; logged in as user
     (with mechanism) unless user is None."""
     s = smtp(S.postfix.submission_port)
-    s.starttls(context=tls_context())
+    s.starttls(context=tls_context(S.dovecot.cert))
     s.ehlo("client.example")
     if user is not None:
         login(s, user, password, mechanism)
@@ -145,21 +138,12 @@ def wait_log(log, pattern, timeout=5):
             pattern, "\n".join(log().splitlines()[-20:]))) from None
 
 
-class IMAP4(imaplib.IMAP4):
-    """Connects from 127.0.0.2: Dovecot treats a connection whose remote and
-    local addresses are equal as secured (see test_auth.py)."""
-
-    def _create_socket(self, timeout):
-        return socket.create_connection((self.host, self.port), timeout,
-                                        source_address=("127.0.0.2", 0))
-
-
 def imap_messages(user, token):
     """Log in over IMAP as user and return the INBOX messages whose subject
     contains token, as email.message.Message objects."""
     c = IMAP4("127.0.0.1", S.dovecot.imap_port, timeout=30)
     try:
-        c.starttls(ssl_context=tls_context())
+        c.starttls(ssl_context=tls_context(S.dovecot.cert))
         c.login(user, PASSWORD)
         c.select("INBOX", readonly=True)
         typ, data = c.search(None, "SUBJECT", token)
@@ -460,7 +444,7 @@ class RelayTest(unittest.TestCase):
                     s = smtp(S.postfix.smtp_port)
                     try:
                         if tls:
-                            s.starttls(context=tls_context())
+                            s.starttls(context=tls_context(S.dovecot.cert))
                             s.ehlo("client.example")
                         code, text = envelope(s, sender, "victim@example.com")
                     finally:
@@ -579,7 +563,7 @@ class SubmissionTest(unittest.TestCase):
     def test_smtp_port_offers_no_auth_even_with_tls(self):
         s = smtp(S.postfix.smtp_port)
         try:
-            s.starttls(context=tls_context())
+            s.starttls(context=tls_context(S.dovecot.cert))
             s.ehlo("client.example")
             self.assertFalse(s.has_extn("auth"), s.esmtp_features)
         finally:

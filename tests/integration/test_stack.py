@@ -9,13 +9,11 @@ refused, a DKIM record printed for every domain of the database, also for
 one added between two ups. Nothing under /etc may change."""
 
 import atexit
-import imaplib
 import os
 import random
 import shutil
 import smtplib
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -26,7 +24,7 @@ from fixture import PASSWORD, TOP
 from lib import proc
 from lib.clamd import EICAR
 from lib.hostfiles import snapshot
-from lib.mailclient import find_message, inbox_subjects
+from lib.mailclient import IMAP4, find_message, inbox_subjects, tls_context
 
 STACK = os.path.join(TOP, "tests", "local-stack")
 DEEPWOOD = "deepwood@nahida.net"
@@ -93,22 +91,15 @@ def tearDownModule():
     atexit.unregister(cleanup)
 
 
-def tls_context():
-    return ssl.create_default_context(cafile=os.path.join(DIR, "dovecot", "cert.pem"))
-
-
-class IMAP4(imaplib.IMAP4):
-    """From 127.0.0.2, as a client on another host (see test_auth.py)."""
-
-    def _create_socket(self, timeout):
-        return socket.create_connection((self.host, self.port), timeout,
-                                        source_address=("127.0.0.2", 0))
+def cert():
+    """The certificate the stack's Dovecot and Postfix present."""
+    return os.path.join(DIR, "dovecot", "cert.pem")
 
 
 def imap_subjects(user):
     c = IMAP4("127.0.0.1", PORTS["imap"], timeout=30)
     try:
-        c.starttls(ssl_context=tls_context())
+        c.starttls(ssl_context=tls_context(cert()))
         c.login(user, PASSWORD)
         return inbox_subjects(c)
     finally:
@@ -123,7 +114,7 @@ def imap_message(user, token):
     """The message in user's INBOX whose subject has token, as bytes."""
     c = IMAP4("127.0.0.1", PORTS["imap"], timeout=30)
     try:
-        c.starttls(ssl_context=tls_context())
+        c.starttls(ssl_context=tls_context(cert()))
         c.login(user, PASSWORD)
         return find_message(c, token)
     finally:
@@ -188,7 +179,7 @@ class StackTest(unittest.TestCase):
         self.assertEqual(imap_subjects(DEEPWOOD), [])  # logs in, empty INBOX
         s = smtplib.SMTP("127.0.0.1", PORTS["submission"], timeout=30)
         try:
-            s.starttls(context=tls_context())
+            s.starttls(context=tls_context(cert()))
             s.login(DEEPWOOD, PASSWORD)
             s.sendmail("alias@nahida.net", [DREAMS],
                        "From: alias@nahida.net\r\nTo: %s\r\nSubject: stack %s\r\n\r\nhello\r\n"
@@ -217,7 +208,7 @@ class StackTest(unittest.TestCase):
         with self.assertRaises(smtplib.SMTPAuthenticationError):
             s = smtplib.SMTP("127.0.0.1", PORTS["submission"], timeout=30)
             try:
-                s.starttls(context=tls_context())
+                s.starttls(context=tls_context(cert()))
                 s.login(DEEPWOOD, "wrong")
             finally:
                 s.quit()

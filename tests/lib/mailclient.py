@@ -1,4 +1,27 @@
-"""What the tests ask of a mailbox as a mail client (imaplib)."""
+"""Mail clients as the tests use them: imaplib's IMAP4 from 127.0.0.2, TLS
+that trusts a test server's own certificate, and what the tests ask of a
+mailbox (imaplib)."""
+
+import imaplib
+import socket
+import ssl
+
+
+class IMAP4(imaplib.IMAP4):
+    """imaplib's IMAP4, connecting from 127.0.0.2 as a client on another
+    host would: Dovecot treats a connection whose remote and local
+    addresses are equal as secured, and would allow plaintext LOGIN."""
+
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout,
+                                        source_address=("127.0.0.2", 0))
+
+
+def tls_context(cert):
+    """A client TLS context that trusts only cert, a test server's
+    self-signed certificate (lib/dovecot.py make_certificate()): it names
+    localhost and 127.0.0.1, so the host name is checked too."""
+    return ssl.create_default_context(cafile=cert)
 
 
 def inbox_subjects(imap):
