@@ -7,7 +7,6 @@ import atexit
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -120,11 +119,3 @@ def wait_for_first_login(servers):
     """The first request also starts an auth-worker and a connection."""
     proc.wait_for(lambda: auth(servers.dovecot, USERS[0], PASSWORD)[0] == "OK", 30,
                   what="the first successful login")
-
-
-def cheap_hash(password):
-    """A cost-4 bcrypt hash as doveadm pw writes it ({BLF-CRYPT}$2y$04$...),
-    for users added by load tests."""
-    r = subprocess.run(["doveadm", "pw", "-s", "BLF-CRYPT", "-r", "4", "-p", password],
-                       capture_output=True, text=True, check=True)
-    return r.stdout.strip()

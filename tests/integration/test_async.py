@@ -15,9 +15,10 @@ import threading
 import time
 import unittest
 
-from fixture import Servers, cheap_hash, wait_for_first_login
+from fixture import Servers, wait_for_first_login
 from lib import proc
 from lib.authclient import AuthClient, MasterClient, auth, is_tempfail
+from lib.users import cheap_hash
 
 POOL_SIZE = 2
 QUERY_TIMEOUT = 3

@@ -35,9 +35,10 @@ from fixture import MODULE_SO, SQL_DIR
 from lib import proc
 from lib.authclient import auth
 from lib.dovecot import Dovecot
+from lib.load import Load, parallel, report
 from lib.mariadb import MariaDB, binary_log_options
-from test_faults import (Load, add_load_users, auth_master,
-                         auth_processes, load_users, parallel, report, tcp_peers)
+from lib.proc import tcp_peers
+from lib.users import add_load_users, load_users
 
 POOL_SIZE = 2
 CONNECT_TIMEOUT = 2
@@ -126,9 +127,9 @@ def db_peers(mode):
     blocking = no, the auth-workers with blocking = yes."""
     d = S.dovecots[mode]
     if mode == "no":
-        pids = [auth_master(d)]
+        pids = [d.auth_master()]
     else:
-        pids = auth_processes(d)[1]
+        pids = d.auth_processes()[1]
     ports = []
     for pid in pids:
         try:

@@ -8,11 +8,6 @@ queue_limit (the overflow is refused at once); the auth master's memory
 and file descriptors stay flat across fault cycles and the soak run, and
 it holds at most pool_size database connections once things settle.
 
-The load generator (Load) pipelines requests, several per connection,
-because Dovecot answers failed logins on a 0.5 s timer: one request at a
-time per connection would measure that timer, not the module.
-test_failover.py uses it and the process helpers too.
-
 The soak run sends 200,000 mixed requests (about 3,500 a second on an
 otherwise idle 2-core machine, a minute in all: bcrypt for wrong
 passwords and unknown users in the auth-workers takes most of the CPU) and compares the auth master's
@@ -24,20 +19,19 @@ requests and not one KiB more up to 480,000; from 20,000 or 50,000 to
 to 200,000 by at most 0.7 %, while a leak of 10 bytes a request would
 add 6 %."""
 
-import base64
 import os
-import random
 import signal
-import socket
 import threading
 import time
 import unittest
-import warnings
 
-from fixture import MODULE_SO, Servers, cheap_hash, wait_for_first_login
+from fixture import MODULE_SO, Servers, wait_for_first_login
 from lib import proc
 from lib.authclient import auth, is_tempfail, userdb
 from lib.dovecot import Dovecot
+from lib.load import Load, parallel, report, timed
+from lib.proc import tcp_peers
+from lib.users import add_load_users, load_users
 
 POOL_SIZE = 2
 QUEUE_LIMIT = 20
@@ -85,72 +79,7 @@ def tearDownModule():
     S.stop()
 
 
-# -- users, requests --
-
-def bcrypt_hashes(passwords):
-    """Cost-4 bcrypt hashes, fast: Python's crypt module (libxcrypt) where
-    it exists, else doveadm pw."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            import crypt
-        return [crypt.crypt(p, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
-                for p in passwords]
-    except ImportError:
-        return [cheap_hash(p) for p in passwords]
-
-
-def load_users(count):
-    return [("user%d" % i, "pw-%d" % i) for i in range(count)]
-
-
-def add_load_users(db, count, extra=()):
-    users = load_users(count) + list(extra)
-    hashes = bcrypt_hashes([p for _, p in users])
-    rows = ["('%s', 'nahida.net', '%s', 'load test')" % (local, h)
-            for (local, _), h in zip(users, hashes)]
-    db.sql("INSERT INTO users (local, domain, password_hash, display_name) "
-           "VALUES %s;" % ", ".join(rows), database="mail_server")
-
-
-def timed(function, *args):
-    start = time.monotonic()
-    result = function(*args)
-    return result, time.monotonic() - start
-
-
-def parallel(*functions):
-    """Call the functions at once, each in a thread; return their results."""
-    results = [None] * len(functions)
-    errors = []
-
-    def call(i):
-        try:
-            results[i] = functions[i]()
-        except BaseException as e:
-            errors.append(e)
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(functions))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise errors[0]
-    return results
-
-
 # -- processes --
-
-def auth_processes(dovecot):
-    return dovecot.auth_processes()
-
-
-def auth_master(dovecot):
-    """The PID of the auth master, once there is exactly one."""
-    masters = proc.wait_for(lambda: (lambda m: m if len(m) == 1 else None)(
-        auth_processes(dovecot)[0]), 10, what="one auth master")
-    return masters[0]
-
 
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
@@ -158,30 +87,6 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise AssertionError("no VmRSS for pid %d" % pid)
-
-
-def tcp_peers(pid):
-    """{socket inode: remote port} of the TCP connections pid holds."""
-    inodes = set()
-    for fd in os.listdir("/proc/%d/fd" % pid):
-        try:
-            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    peers = {}
-    for table in ("tcp", "tcp6"):
-        try:
-            with open("/proc/%d/net/%s" % (pid, table)) as f:
-                next(f)
-                for line in f:
-                    fields = line.split()
-                    if fields[9] in inodes:
-                        peers[fields[9]] = int(fields[2].rsplit(":", 1)[1], 16)
-        except OSError:
-            pass
-    return peers
 
 
 def db_connections(pid, db_port):
@@ -193,10 +98,10 @@ def footprint(dovecot, db_port):
     """The auth master's (pid, VmRSS in KiB, open FDs, database
     connections). The FDs count neither the database connections nor the
     connection to each auth-worker (their number follows the load)."""
-    pid = auth_master(dovecot)
+    pid = dovecot.auth_master()
     fds = len(os.listdir("/proc/%d/fd" % pid))
     db = db_connections(pid, db_port)
-    workers = len(auth_processes(dovecot)[1])
+    workers = len(dovecot.auth_processes()[1])
     return pid, rss_kib(pid), fds - db - workers, db
 
 
@@ -244,258 +149,6 @@ def running_statements(db):
     """How many of mail_user's connections are running a statement."""
     return int(db.sql("SELECT COUNT(*) FROM information_schema.processlist "
                       "WHERE user = 'mail_user' AND command <> 'Sleep';"))
-
-
-# -- load --
-
-def _reply_fields(parts):
-    fields = {}
-    for p in parts:
-        key, _, value = p.partition("=")
-        fields[key] = value
-    return fields
-
-
-class Load:
-    """Mixed requests from several connections at once, each keeping up
-    to `window` requests in flight (pipelined, told apart by their ids).
-
-    Of every four connections three send logins to auth-client (kinds
-    drawn from login_kinds: "good" password, "wrong" password, "unknown"
-    user) and one sends userdb lookups to auth-userdb (three known users
-    to one unknown). users: (local part, password) in nahida.net. Every
-    answer is judged: right, a temporary failure, or wrong (anything else,
-    e.g. "unknown user" for a known one). A connection that Dovecot closes
-    (a reload) is reopened; what it had in flight counts as cut off.
-
-    run(count) sends count requests in all and returns when every answer
-    is in; start() and stop() run it in the background until stopped.
-    Results: counts (ok, temp, wrong, cut), wrong_answers (the first
-    few), max_temp_latency (seconds from request to a temporary failure),
-    with record=True also successes (sorted monotonic times of right
-    answers to good logins and known userdb lookups) and latencies
-    (seconds from request to answer, of every answer); duration
-    (seconds)."""
-
-    USERDB_KINDS = ("userdb", "userdb", "userdb", "userdb_unknown")
-
-    def __init__(self, dovecot, users, connections=8, window=8,
-                 login_kinds=("good", "good", "wrong", "unknown"),
-                 record=False, seed=0):
-        self.dovecot = dovecot
-        self.users = users
-        self.connections = connections
-        self.window = window
-        self.login_kinds = login_kinds
-        self.record = record
-        self.seed = seed
-        self.lock = threading.Lock()
-        self.counts = {"ok": 0, "temp": 0, "wrong": 0, "cut": 0}
-        self.wrong_answers = []
-        self.max_temp_latency = 0.0
-        self.successes = []
-        self.latencies = []
-        self.duration = 0.0
-        self.errors = []
-        self._stop = threading.Event()
-        self._threads = []
-        self._started = 0.0
-
-    @property
-    def requests(self):
-        return sum(self.counts.values())
-
-    def _login(self, rnd, rid):
-        local, password = self.users[rnd.randrange(len(self.users))]
-        kind = rnd.choice(self.login_kinds)
-        if kind == "wrong":
-            password += "-wrong"
-        elif kind == "unknown":
-            local = "nobody-" + local
-        user = "%s@nahida.net" % local
-        resp = base64.b64encode(b"\0%s\0%s" % (user.encode(), password.encode()))
-        line = (b"AUTH\t%d\tPLAIN\tservice=imap\tlip=127.0.0.1\t"
-                b"rip=127.0.0.1\tsecured\tno-penalty\tresp=%s\n" % (rid, resp))
-        return line, kind, user
-
-    def _userdb(self, rnd, rid):
-        local, _ = self.users[rnd.randrange(len(self.users))]
-        kind = rnd.choice(self.USERDB_KINDS)
-        if kind == "userdb_unknown":
-            local = "nobody-" + local
-        user = "%s@nahida.net" % local
-        return b"USER\t%d\t%s\tservice=lmtp\n" % (rid, user.encode()), kind, user
-
-    @staticmethod
-    def judge(kind, user, parts):
-        """"ok", "temp" or "wrong" for the reply (split at tabs)."""
-        result = parts[0]
-        if kind.startswith("userdb"):
-            if result == "FAIL":
-                return "temp"
-            if kind == "userdb":
-                home = _reply_fields(parts[3:]).get("home", "")
-                ok = (result == "USER" and parts[2] == user and
-                      home.endswith("/nahida.net/" + user.split("@")[0]))
-            else:
-                ok = result == "NOTFOUND"
-            return "ok" if ok else "wrong"
-        fields = _reply_fields(parts[2:])
-        if result == "FAIL" and is_tempfail(fields):
-            return "temp"
-        if kind == "good":
-            ok = result == "OK" and fields.get("user") == user
-        else:
-            ok = result == "FAIL"
-        return "ok" if ok else "wrong"
-
-    def _connect(self, userdb):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(60)
-        try:
-            if userdb:
-                sock.connect(self.dovecot.auth_userdb_socket)
-                sock.sendall(b"VERSION\t1\t0\n")
-                f = sock.makefile("rb")
-                f.readline()  # VERSION
-                f.readline()  # SPID
-            else:
-                sock.connect(self.dovecot.auth_client_socket)
-                sock.sendall(b"VERSION\t1\t2\nCPID\t%d\n" % threading.get_native_id())
-                f = sock.makefile("rb")
-                while f.readline().rstrip(b"\n") not in (b"DONE", b""):
-                    pass
-        except OSError:
-            sock.close()
-            raise
-        return sock, f
-
-    def _connect_retrying(self, userdb):
-        # the sockets go away for a moment while Dovecot reloads
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                return self._connect(userdb)
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def _worker(self, n, quota):
-        rnd = random.Random("%s-%d" % (self.seed, n))
-        userdb = n % 4 == 3
-        make = self._userdb if userdb else self._login
-        pending = {}
-        rid = sent = 0
-        counts = {"ok": 0, "temp": 0, "wrong": 0, "cut": 0}
-        max_temp = 0.0
-        successes, latencies, wrong_answers = [], [], []
-        sock = f = None
-        try:
-            sock, f = self._connect_retrying(userdb)
-            while True:
-                batch = []
-                while (len(pending) < self.window and sent < quota and
-                       not self._stop.is_set()):
-                    rid += 1
-                    line, kind, user = make(rnd, rid)
-                    pending[rid] = (kind, user, time.monotonic())
-                    batch.append(line)
-                    sent += 1
-                if batch:
-                    try:
-                        sock.sendall(b"".join(batch))
-                    except OSError:
-                        pass  # read as end of file below
-                if not pending:
-                    break
-                try:
-                    line = f.readline()
-                except ConnectionResetError:
-                    line = b""
-                if not line:
-                    counts["cut"] += len(pending)
-                    pending.clear()
-                    f.close()
-                    sock.close()
-                    sock, f = self._connect_retrying(userdb)
-                    continue
-                parts = line.decode("utf-8", "replace").rstrip("\n").split("\t")
-                try:
-                    kind, user, sent_at = pending.pop(int(parts[1]))
-                except (IndexError, ValueError, KeyError):
-                    counts["wrong"] += 1
-                    wrong_answers.append(("?", "?", parts))
-                    continue
-                verdict = self.judge(kind, user, parts)
-                counts[verdict] += 1
-                now = time.monotonic()
-                if self.record:
-                    latencies.append(now - sent_at)
-                if verdict == "ok":
-                    if self.record and kind in ("good", "userdb"):
-                        successes.append(now)
-                elif verdict == "temp":
-                    max_temp = max(max_temp, now - sent_at)
-                elif len(wrong_answers) < 20:
-                    wrong_answers.append((kind, user, parts))
-        except Exception as e:  # reported by stop()
-            self.errors.append("connection %d: %r" % (n, e))
-        finally:
-            if f is not None:
-                f.close()
-                sock.close()
-            with self.lock:
-                for key, value in counts.items():
-                    self.counts[key] += value
-                self.max_temp_latency = max(self.max_temp_latency, max_temp)
-                self.successes.extend(successes)
-                self.latencies.extend(latencies)
-                self.wrong_answers.extend(wrong_answers)
-
-    def start(self, count=None):
-        per = [(count or 1 << 62) // self.connections] * self.connections
-        if count is not None:
-            per[0] += count - sum(per)
-        self._started = time.monotonic()
-        # daemon threads: an interrupted test run exits without them
-        self._threads = [threading.Thread(target=self._worker, args=(n, per[n]),
-                                          daemon=True)
-                         for n in range(self.connections)]
-        for t in self._threads:
-            t.start()
-        return self
-
-    def stop(self, wait_only=False):
-        if not wait_only:
-            self._stop.set()
-        for t in self._threads:
-            t.join()
-        self.duration = time.monotonic() - self._started
-        self.successes.sort()
-        if self.errors:
-            raise AssertionError("load generator failed: %s" % self.errors)
-        return self
-
-    def run(self, count):
-        return self.start(count).stop(wait_only=True)
-
-    def longest_gap(self, since, until):
-        """The longest time between right answers within [since, until]."""
-        times = [since] + [t for t in self.successes if since <= t <= until] + [until]
-        return max(b - a for a, b in zip(times, times[1:]))
-
-    def summary(self):
-        return ("%d requests in %.1f s (%.0f/s): %d right, %d temporary "
-                "failures, %d wrong, %d cut off" % (
-                    self.requests, self.duration,
-                    self.requests / max(self.duration, 1e-9), self.counts["ok"],
-                    self.counts["temp"], self.counts["wrong"], self.counts["cut"]))
-
-
-def report(test, text):
-    print("\n    [%s] %s" % (test.id().rsplit(".", 1)[-1], text), end=" ... ",
-          flush=True)
 
 
 # -- tests --
@@ -774,14 +427,14 @@ class SoakTest(FaultTestCase):
                 wrong += load.wrong_answers
                 if total == SOAK_WARMUP:
                     before = settled_footprint(d, S.db.port)
-                    workers = auth_processes(d)[1]
+                    workers = d.auth_processes()[1]
                     workers_rss = sum(rss_kib(p) for p in workers)
                     samples.append((total, before))
                 elif total > SOAK_WARMUP:
                     samples.append((total, self.assert_flat(
                         before, d, S.db.port)))
             after = samples[-1][1]
-            workers = auth_processes(d)[1]
+            workers = d.auth_processes()[1]
             report(self, "%d requests in %.1f s (%.0f/s), %d temporary failures; "
                    "auth master RSS %d -> %d KiB (%s), FDs %d -> %d (+%d -> %d "
                    "to the database); %d auth-workers, RSS %d -> %d KiB" % (
@@ -809,7 +462,7 @@ class WorkersAndReloadTest(FaultTestCase):
         try:
             for _ in range(2):
                 time.sleep(0.5)
-                for pid in auth_processes(S.dovecot)[1]:
+                for pid in S.dovecot.auth_processes()[1]:
                     try:
                         os.kill(pid, signal.SIGKILL)
                         killed += 1
@@ -826,7 +479,7 @@ class WorkersAndReloadTest(FaultTestCase):
         self.assertGreater(killed, 0)
         self.assert_healed()
         # one auth master, and it holds at most pool_size connections
-        master = auth_master(S.dovecot)
+        master = S.dovecot.auth_master()
         self.assertLessEqual(db_connections(master, S.db.port), POOL_SIZE)
         self.assertEqual([line for line in S.dovecot.log_lines("Panic", "Fatal")
                           if "killed with signal 9" not in line], [])

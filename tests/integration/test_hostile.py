@@ -10,9 +10,10 @@ import os
 import time
 import unittest
 
-from fixture import PASSWORD, SAMPLE_HASH, Servers, USERS, cheap_hash, wait_for_first_login
+from fixture import PASSWORD, SAMPLE_HASH, Servers, USERS, wait_for_first_login
 from lib import proc
 from lib.authclient import AuthClient, auth, is_tempfail
+from lib.users import cheap_hash
 
 P72 = "p" * 72
 

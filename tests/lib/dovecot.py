@@ -294,6 +294,12 @@ class Dovecot(proc.Daemon):
                 workers.append(pid)
         return masters, workers
 
+    def auth_master(self):
+        """The PID of the auth master, once there is exactly one."""
+        masters = proc.wait_for(lambda: (lambda m: m if len(m) == 1 else None)(
+            self.auth_processes()[0]), 10, what="one auth master")
+        return masters[0]
+
     def auth_pids(self):
         """Every auth process: masters and workers."""
         masters, workers = self.auth_processes()

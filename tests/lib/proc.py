@@ -75,6 +75,30 @@ def stop_pid(pid, timeout=20.0):
         wait_for(lambda: not pid_alive(pid), 10, what="pid %d to die" % pid)
 
 
+def tcp_peers(pid):
+    """{socket inode: remote port} of the TCP connections pid holds."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    peers = {}
+    for table in ("tcp", "tcp6"):
+        try:
+            with open("/proc/%d/net/%s" % (pid, table)) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[9] in inodes:
+                        peers[fields[9]] = int(fields[2].rsplit(":", 1)[1], 16)
+        except OSError:
+            pass
+    return peers
+
+
 def child_pids(pid):
     """PIDs whose parent is pid (from /proc)."""
     children = []
