@@ -18,7 +18,8 @@ from lib import proc  # noqa: E402
 from lib.authclient import auth  # noqa: E402
 from lib.clamd import Clamd  # noqa: E402
 from lib.dovecot import Dovecot  # noqa: E402
-from lib.mariadb import MariaDB  # noqa: E402
+from lib.load import parallel  # noqa: E402
+from lib.mariadb import MariaDB, binary_log_options  # noqa: E402
 from lib.postfix import Postfix  # noqa: E402
 from lib.rspamd import Rspamd  # noqa: E402
 
@@ -74,12 +75,43 @@ class Servers:
             dovecot_extra=dovecot_extra, auth_listeners=auth_listeners,
             lmtp_listeners=lmtp_listeners, protocols=protocols,
             passdb_settings=passdb_settings, passdbs_before=passdbs_before)
+        # what add_replica() and add_dovecot() add
+        self.replica = None
+        self.more_dovecots = []
         self.stopped = False
         atexit.register(self.stop)
 
+    def add_replica(self):
+        """Before start(), and before add_dovecot(): a second MariaDB
+        (self.replica, read-only) that follows self.db, the primary, by
+        replication (binary logs, GTID); the Dovecots' hosts are "primary
+        replica". start() starts both, makes the replica follow and waits
+        until it has applied what sql/ wrote to the primary."""
+        self.db.options += binary_log_options(1)
+        self.replica = MariaDB(os.path.join(self.dir, "replica"), proc.free_port(),
+                               user_password=self.db_password,
+                               options=binary_log_options(2) + ("--read-only",))
+        self.dovecot.db_hosts += " 127.0.0.1:%d" % self.replica.port
+        return self.replica
+
+    def add_dovecot(self, name, **settings):
+        """One more Dovecot with the module, in self.dir/name, on the same
+        databases unless settings (lib/dovecot.py Dovecot's arguments, e.g.
+        module_extra or db_hosts) say otherwise. stop() stops it; start()
+        starts it if it is added before, else the caller does."""
+        settings.setdefault("db_hosts", self.dovecot.db_hosts)
+        d = Dovecot(os.path.join(self.dir, name), MODULE_SO,
+                    db_password=self.db_password, **settings)
+        self.more_dovecots.append(d)
+        return d
+
     def start(self):
         try:
-            self.db.start()
+            if self.replica:
+                parallel(self.db.start, self.replica.start)
+                self.replica.replicate_from(self.db)
+            else:
+                self.db.start()
             self.db.load_schema(SQL_DIR, self.db_password)
             if self.rspamd:
                 self.dkim_records = self.rspamd.make_dkim_keys(
@@ -93,6 +125,10 @@ class Servers:
             self.dovecot.start()
             if self.postfix:
                 self.postfix.start()
+            for d in self.more_dovecots:
+                d.start()
+            if self.replica:
+                self.replica.wait_caught_up(self.db)
         except BaseException:
             self.stop()
             raise
@@ -102,7 +138,8 @@ class Servers:
         if self.stopped:
             return
         self.stopped = True
-        for server in (self.postfix, self.dovecot, self.rspamd, self.clamd, self.db):
+        for server in self.more_dovecots + [self.postfix, self.dovecot, self.rspamd,
+                                            self.clamd, self.replica, self.db]:
             if server is None:
                 continue
             try:

@@ -21,22 +21,14 @@ in /proc. The figures are printed.
 The scenario runs once, in setUpClass (about 45 s); the tests check what
 it recorded."""
 
-import atexit
-import os
-import secrets
-import shutil
-import sys
-import tempfile
 import threading
 import time
 import unittest
 
-from fixture import MODULE_SO, SQL_DIR
+from fixture import Servers
 from lib import proc
 from lib.authclient import auth
-from lib.dovecot import Dovecot
-from lib.load import Load, parallel, report
-from lib.mariadb import MariaDB, binary_log_options
+from lib.load import Load, report
 from lib.proc import tcp_peers
 from lib.users import add_load_users, load_users
 
@@ -52,67 +44,30 @@ SWITCH_BOUND = CONNECT_TIMEOUT + QUERY_TIMEOUT + 5
 LOGIN_KINDS = ("good",) * 4 + ("wrong", "unknown")
 
 S = None
+DOVECOTS = None  # blocking = no/yes -> its Dovecot
 
 
-class Servers:
-    """Primary and replica, and a Dovecot for each mode; cleaned up at
-    exit too, so that a failed or interrupted test leaves nothing behind."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="mariadb-auth-failover-")
-        os.chmod(self.dir, 0o755)
-        self.db_password = secrets.token_hex(12)
-        self.primary = MariaDB(os.path.join(self.dir, "primary"), proc.free_port(),
-                               options=binary_log_options(1))
-        self.replica = MariaDB(os.path.join(self.dir, "replica"), proc.free_port(),
-                               options=binary_log_options(2) + ("--read-only",))
-        hosts = "127.0.0.1:%d 127.0.0.1:%d" % (self.primary.port, self.replica.port)
-        self.dovecots = {}
-        for mode in ("no", "yes"):
-            self.dovecots[mode] = Dovecot(
-                os.path.join(self.dir, "dovecot-blocking-" + mode), MODULE_SO,
-                db_hosts=hosts, db_password=self.db_password,
-                connect_timeout=CONNECT_TIMEOUT, query_timeout=QUERY_TIMEOUT,
-                module_extra="blocking = %s\npool_size = %d\n"
-                             "unknown_user_cost = 4\n" % (mode, POOL_SIZE),
-                dovecot_extra="auth_debug = no\n")
-        self.stopped = False
-        atexit.register(self.stop)
-
-    def start(self):
-        try:
-            parallel(self.primary.start, self.replica.start)
-            self.replica.replicate_from(self.primary)
-            self.primary.load_schema(SQL_DIR, self.db_password)
-            add_load_users(self.primary, LOAD_USERS)
-            self.replica.wait_caught_up(self.primary)
-            self.replica.user_password = self.db_password
-            for d in self.dovecots.values():
-                d.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def stop(self):
-        if self.stopped:
-            return
-        self.stopped = True
-        for server in list(self.dovecots.values()) + [self.replica, self.primary]:
-            try:
-                server.stop()
-            except Exception as e:  # keep cleaning up
-                print("cleanup: %s" % e, file=sys.stderr)
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print("kept %s" % self.dir, file=sys.stderr)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
+def module_extra(blocking):
+    return ("blocking = %s\npool_size = %d\nunknown_user_cost = 4\n"
+            % (blocking, POOL_SIZE))
 
 
 def setUpModule():
-    global S
-    S = Servers().start()
-    for d in S.dovecots.values():
+    global S, DOVECOTS
+    S = Servers("failover", module_extra=module_extra("no"),
+                dovecot_extra="auth_debug = no\n")
+    S.add_replica()
+    S.dovecot.connect_timeout = CONNECT_TIMEOUT
+    S.dovecot.query_timeout = QUERY_TIMEOUT
+    S.add_dovecot("dovecot-blocking-yes", module_extra=module_extra("yes"),
+                  dovecot_extra="auth_debug = no\n",
+                  connect_timeout=CONNECT_TIMEOUT, query_timeout=QUERY_TIMEOUT)
+    S.start()
+    DOVECOTS = {"no": S.dovecot, "yes": S.more_dovecots[0]}
+    # written to the primary only: they reach the replica by replication
+    add_load_users(S.db, LOAD_USERS)
+    S.replica.wait_caught_up(S.db)
+    for d in DOVECOTS.values():
         proc.wait_for(lambda: auth(d, "user1@nahida.net", "pw-1")[0] == "OK", 30,
                       what="the first successful login")
 
@@ -125,7 +80,7 @@ def db_peers(mode):
     """(connections to the primary, connections to the replica) of the
     processes that talk to the database in a mode: the auth master with
     blocking = no, the auth-workers with blocking = yes."""
-    d = S.dovecots[mode]
+    d = DOVECOTS[mode]
     if mode == "no":
         pids = [d.auth_master()]
     else:
@@ -136,7 +91,7 @@ def db_peers(mode):
             ports += tcp_peers(pid).values()
         except OSError:
             pass  # a worker that just exited
-    return ports.count(S.primary.port), ports.count(S.replica.port)
+    return ports.count(S.db.port), ports.count(S.replica.port)
 
 
 class FailoverTest(unittest.TestCase):
@@ -145,7 +100,7 @@ class FailoverTest(unittest.TestCase):
         """The scenario; its figures go to the class attributes."""
         cls.loads = {mode: Load(d, load_users(LOAD_USERS), connections=4, window=5,
                                 login_kinds=LOGIN_KINDS, record=True, seed=mode)
-                     for mode, d in S.dovecots.items()}
+                     for mode, d in DOVECOTS.items()}
         cls.peers = {"no": [], "yes": []}  # (time, on primary, on replica)
         cls.events = {}
         stop_sampling = threading.Event()
@@ -165,11 +120,11 @@ class FailoverTest(unittest.TestCase):
                               what="blocking = %s on the primary" % mode)
             time.sleep(1)
             cls.events["kill"] = time.monotonic()
-            S.primary.kill()
+            S.db.kill()
             proc.wait_for(lambda: db_peers("no")[1] > 0, SWITCH_BOUND,
                           what="the pool on the replica")
             cls.events["replica"] = time.monotonic()
-            S.primary.start()
+            S.db.start()
             cls.events["primary up"] = time.monotonic()
             # every connection back on the primary (the tests check
             # whether that happened); blocking = yes gets 5 s more
@@ -212,7 +167,7 @@ class FailoverTest(unittest.TestCase):
                 # logins went on from the replica while the primary was down
                 self.assertTrue(any(self.events["kill"] < t < self.events["primary up"]
                                     for t in load.successes))
-        for d in S.dovecots.values():
+        for d in DOVECOTS.values():
             d.wait_for_log(
                 "Connected to 127.0.0.1:%d, not to the primary" % S.replica.port)
 
@@ -225,7 +180,7 @@ class FailoverTest(unittest.TestCase):
                    self.events["primary up"] - kill, back))
         self.assertIn("back", self.events, "the pool stayed on the replica")
         # what /proc showed, the primary sees too
-        self.assertGreater(len(S.primary.connection_ids("mail_user")), 0)
+        self.assertGreater(len(S.db.connection_ids("mail_user")), 0)
 
     def test_blocking_workers_return_to_the_primary(self):
         """blocking = yes: each auth-worker gives up its connection to the

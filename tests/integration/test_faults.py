@@ -25,10 +25,9 @@ import threading
 import time
 import unittest
 
-from fixture import MODULE_SO, Servers, wait_for_first_login
+from fixture import Servers, wait_for_first_login
 from lib import proc
 from lib.authclient import auth, is_tempfail, userdb
-from lib.dovecot import Dovecot
 from lib.load import Load, parallel, report, timed
 from lib.proc import tcp_peers
 from lib.users import add_load_users, load_users
@@ -276,10 +275,9 @@ class RefusedConnectionTest(FaultTestCase):
         """Every host refuses connections: each lookup fails at once,
         connection attempts back off."""
         closed = proc.free_port()
-        d = Dovecot(os.path.join(S.dir, "refused"), MODULE_SO,
-                    db_hosts="127.0.0.1:%d" % closed, db_password=S.db_password,
-                    connect_timeout=CONNECT_TIMEOUT, query_timeout=QUERY_TIMEOUT,
-                    module_extra="pool_size = %d\nunknown_user_cost = 4\n" % POOL_SIZE)
+        d = S.add_dovecot("refused", db_hosts="127.0.0.1:%d" % closed,
+                          connect_timeout=CONNECT_TIMEOUT, query_timeout=QUERY_TIMEOUT,
+                          module_extra="pool_size = %d\nunknown_user_cost = 4\n" % POOL_SIZE)
 
         def cycle():
             # long enough for a few connection attempts (back-off 1, 2 s)
@@ -404,11 +402,9 @@ class SoakTest(FaultTestCase):
         master's RSS at the end within RSS_SLACK of what it was after
         SOAK_WARMUP requests, the same FDs, no wrong answer, no temporary
         failure, no error in the log."""
-        d = Dovecot(os.path.join(S.dir, "soak"), MODULE_SO,
-                    db_hosts="127.0.0.1:%d" % S.db.port, db_password=S.db_password,
-                    connect_timeout=CONNECT_TIMEOUT, query_timeout=QUERY_TIMEOUT,
-                    module_extra="pool_size = %d\nunknown_user_cost = 4\n" % POOL_SIZE,
-                    dovecot_extra="auth_debug = no\nauth_verbose = no\n")
+        d = S.add_dovecot("soak", connect_timeout=CONNECT_TIMEOUT, query_timeout=QUERY_TIMEOUT,
+                          module_extra="pool_size = %d\nunknown_user_cost = 4\n" % POOL_SIZE,
+                          dovecot_extra="auth_debug = no\nauth_verbose = no\n")
         users = load_users(LOAD_USERS)
         # mostly good logins (repeat logins, cheap with the login cache),
         # some wrong passwords and unknown users (bcrypt cost 4 in a worker)
