@@ -57,12 +57,6 @@ def tearDownModule():
     S.stop()
 
 
-
-
-
-
-
-
 def mixed_load(requests_per_thread, threads, allow_tempfail=False, during=None):
     """Send a random mix of logins and userdb lookups from several
     connections at once; return a list of wrong answers."""

@@ -28,14 +28,8 @@ def tearDownModule():
     S.stop()
 
 
-
-
-
-
 def imap():
     return IMAP4("127.0.0.1", S.dovecot.imap_port, timeout=30)
-
-
 
 
 class PassdbTest(unittest.TestCase):

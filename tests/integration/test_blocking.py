@@ -21,10 +21,6 @@ def tearDownModule():
     S.stop()
 
 
-
-
-
-
 class BlockingTest(unittest.TestCase):
     def test_lookups_run_in_workers(self):
         self.assertEqual(auth(S.dovecot, USERS[1], PASSWORD)[0], "OK")

@@ -28,8 +28,6 @@ password_query = SELECT CONCAT(local, '@', domain) AS user, \\
 S = None
 
 
-
-
 # local part -> stored password_hash, and what a login with PASSWORD gives:
 # "fail" (a failed login) or "temp" (temporary failure, logged as an error)
 STORED = {
@@ -72,10 +70,6 @@ def login_works(servers):
         return auth(servers.dovecot, USERS[0], PASSWORD)[0] == "OK"
     except OSError:
         return False
-
-
-
-
 
 
 class StoredHashTest(unittest.TestCase):
@@ -166,7 +160,6 @@ class UnknownUserTest(unittest.TestCase):
             result, fields = auth(S.dovecot, local + "@nahida.net", PASSWORD)
             self.assertEqual((result, is_tempfail(fields)), ("FAIL", False), local)
         S.dovecot.wait_for_log(what, before + 3)
-
 
     def test_the_dummy_check_follows_the_cost_of_the_stored_hashes(self):
         """unknown_user_cost = auto (the default): an unknown user costs

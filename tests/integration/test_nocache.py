@@ -18,8 +18,6 @@ def tearDownModule():
     S.stop()
 
 
-
-
 class NoCacheTest(unittest.TestCase):
     def test_every_login_is_verified_by_a_worker(self):
         before = S.dovecot.log().count("Verifying the password in a worker")
