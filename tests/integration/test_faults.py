@@ -7,17 +7,7 @@ answer; lookups waiting for a hung database never pile up past
 queue_limit (the overflow is refused at once); the auth master's memory
 and file descriptors stay flat across fault cycles and the soak run, and
 it holds at most pool_size database connections once things settle.
-
-The soak run sends 200,000 mixed requests (about 3,500 a second on an
-otherwise idle 2-core machine, a minute in all: bcrypt for wrong
-passwords and unknown users in the auth-workers takes most of the CPU) and compares the auth master's
-RSS and FDs after every 25,000 with what they were after the first
-100,000, the warm-up. The master's RSS grows in a few steps with the
-load's peaks and then stays flat: in one run +2.5 % from 40,000 to 80,000
-requests and not one KiB more up to 480,000; from 20,000 or 50,000 to
-200,000 it grew by up to 4.8 %, too close to the 5 % bound; from 100,000
-to 200,000 by at most 0.7 %, while a leak of 10 bytes a request would
-add 6 %."""
+How the faults are made and measured: doc/testing.md."""
 
 import os
 import signal
@@ -42,6 +32,7 @@ LOAD_USERS = 300
 SLOW = "slow@nahida.net"
 SLOW_SECS = 0.5
 SOAK_REQUESTS = 200000
+# the auth master's RSS grows in steps at first (doc/testing.md)
 SOAK_WARMUP = 100000
 SOAK_CHUNK = 25000
 # the auth master's RSS may grow this much over a fault cycle or the soak
@@ -205,14 +196,10 @@ class FaultTestCase(unittest.TestCase):
 
 
 class HungDatabaseTest(FaultTestCase):
-    """LOCK TABLES users WRITE makes every query on users wait (a plain
-    SELECT too, which neither a row lock nor FLUSH TABLES WITH READ LOCK
-    would block), as a hung server does. The server would keep the
-    statements of the connections the module gave up on waiting
-    too, until the lock goes: unless they end themselves, as with the
-    max_statement_time = query_timeout that the module sets."""
+    """A hung database: LOCK TABLES users WRITE (doc/testing.md)."""
 
     def hang(self):
+        """A session that holds the lock until it is closed."""
         lock = S.db.session(database="mail_server")
         lock.query("LOCK TABLES users WRITE;")
         return lock
@@ -397,11 +384,9 @@ class MaxConnectionsTest(FaultTestCase):
 
 class SoakTest(FaultTestCase):
     def test_soak(self):
-        """SOAK_REQUESTS mixed requests on a Dovecot of its own (no debug
-        log, the default queue_limit), in chunks of SOAK_CHUNK: the auth
-        master's RSS at the end within RSS_SLACK of what it was after
-        SOAK_WARMUP requests, the same FDs, no wrong answer, no temporary
-        failure, no error in the log."""
+        """SOAK_REQUESTS mixed requests: the auth master's RSS and FDs stay
+        flat after the warm-up, no wrong answer, temporary failure or error."""
+        # a Dovecot of its own: no debug log, the default queue_limit
         d = S.add_dovecot("soak", connect_timeout=CONNECT_TIMEOUT, query_timeout=QUERY_TIMEOUT,
                           module_extra="pool_size = %d\nunknown_user_cost = 4\n" % POOL_SIZE,
                           dovecot_extra="auth_debug = no\nauth_verbose = no\n")
@@ -449,8 +434,9 @@ class SoakTest(FaultTestCase):
 
 class WorkersAndReloadTest(FaultTestCase):
     def test_killed_workers_and_reloads_under_load(self):
-        """Written last in this module (run.py keeps that order): a
-        reload replaces the auth master."""
+        """Auth-workers killed and Dovecot reloaded under load: no wrong
+        answer, and it heals."""
+        # written last in this module: a reload replaces the auth master
         killed = 0
         load = Load(S.dovecot, load_users(LOAD_USERS), connections=4,
                     window=QUEUE_LIMIT // 4)
