@@ -21,7 +21,7 @@ from lib.users import add_load_users, load_users
 POOL_SIZE = 2
 CONNECT_TIMEOUT = 2
 QUERY_TIMEOUT = 3
-# DB_MARIADB_HOST_RETRY_SECS in plugin/db-mariadb-private.h
+# DB_MARIADB_HOST_RETRY_SECS in plugin/db-mariadb-conn.h
 HOST_RETRY_SECS = 30
 LOAD_USERS = 100
 # a temporary failure is allowed while switching; none may take longer
