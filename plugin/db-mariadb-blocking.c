@@ -76,7 +76,7 @@ db_mariadb_blocking_connect_any(const struct db_mariadb_settings *set,
 	db_mariadb_hosts_iter_init(hosts, &iter);
 	str_append(errors, db_mariadb_hosts_iter_reason(&iter));
 	while (db_mariadb_hosts_iter_next(hosts, &iter, &i)) {
-		host = db_mariadb_host_str(db_mariadb_host(hosts, i));
+		host = db_mariadb_hosts_name(hosts, i);
 		db_mariadb_connect_args(set, db_mariadb_host(hosts, i), &args);
 		mysql = db_mariadb_mysql_init(set, FALSE);
 		if (mysql_real_connect(mysql, args.host, args.user,
@@ -134,7 +134,7 @@ static void db_mariadb_primary_timeout(struct db_mariadb_blocking *conn)
 	}
 	e_debug(conn->event, "Closing the connection to %s to try the "
 		"primary again",
-		db_mariadb_host_str(db_mariadb_host(conn->hosts, conn->host_idx)));
+		db_mariadb_hosts_name(conn->hosts, conn->host_idx));
 	db_mariadb_blocking_disconnect(conn);
 }
 
@@ -247,8 +247,7 @@ int db_mariadb_blocking_lookup(struct db_mariadb_blocking *conn,
 			ret = -1;
 			break;
 		}
-		host = db_mariadb_host_str(db_mariadb_host(conn->hosts,
-							   conn->host_idx));
+		host = db_mariadb_hosts_name(conn->hosts, conn->host_idx);
 		ret = db_mariadb_blocking_lookup_once(conn, query, user, pool,
 						      row_r, &err, &error);
 		if (ret >= 0) {
@@ -327,8 +326,7 @@ db_mariadb_iter_init(const struct db_mariadb_settings *set,
 		iter->error = i_strdup(error);
 		return iter;
 	}
-	iter->host = i_strdup(db_mariadb_host_str(db_mariadb_host(hosts,
-								  host_idx)));
+	iter->host = i_strdup(db_mariadb_hosts_name(hosts, host_idx));
 	iter->stmt = mysql_stmt_init(iter->mysql);
 	if (iter->stmt == NULL)
 		i_fatal_status(FATAL_OUTOFMEM, "mysql_stmt_init() failed");

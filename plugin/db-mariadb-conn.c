@@ -50,16 +50,31 @@ db_mariadb_row_find(const struct db_mariadb_row *row, const char *name)
 	return NULL;
 }
 
+static const char *db_mariadb_host_str(const struct db_mariadb_host *host)
+{
+	if (host->socket_path != NULL)
+		return host->socket_path;
+	if (strchr(host->name, ':') != NULL)
+		return t_strdup_printf("[%s]:%u", host->name, host->port);
+	return t_strdup_printf("%s:%u", host->name, host->port);
+}
+
 struct db_mariadb_hosts *
 db_mariadb_hosts_init(pool_t pool, const struct db_mariadb_settings *set,
 		      struct event *event)
 {
 	struct db_mariadb_hosts *hosts;
+	unsigned int i;
 
 	hosts = p_new(pool, struct db_mariadb_hosts, 1);
 	hosts->set = set;
 	hosts->event = event;
 	hosts->retry_at = p_new(pool, time_t, set->parsed_hosts_count);
+	hosts->names = p_new(pool, const char *, set->parsed_hosts_count);
+	for (i = 0; i < set->parsed_hosts_count; i++) {
+		hosts->names[i] = p_strdup(pool,
+			db_mariadb_host_str(&set->parsed_hosts[i]));
+	}
 	return hosts;
 }
 
@@ -78,13 +93,11 @@ db_mariadb_host(struct db_mariadb_hosts *hosts, unsigned int host_idx)
 	return &hosts->set->parsed_hosts[host_idx];
 }
 
-const char *db_mariadb_host_str(const struct db_mariadb_host *host)
+const char *db_mariadb_hosts_name(struct db_mariadb_hosts *hosts,
+				  unsigned int host_idx)
 {
-	if (host->socket_path != NULL)
-		return host->socket_path;
-	if (strchr(host->name, ':') != NULL)
-		return t_strdup_printf("[%s]:%u", host->name, host->port);
-	return t_strdup_printf("%s:%u", host->name, host->port);
+	i_assert(host_idx < hosts->set->parsed_hosts_count);
+	return hosts->names[host_idx];
 }
 
 bool db_mariadb_host_is_skipped(struct db_mariadb_hosts *hosts,
@@ -96,7 +109,7 @@ bool db_mariadb_host_is_skipped(struct db_mariadb_hosts *hosts,
 void db_mariadb_host_failed(struct db_mariadb_hosts *hosts,
 			    unsigned int host_idx, const char *reason)
 {
-	const char *host = db_mariadb_host_str(db_mariadb_host(hosts, host_idx));
+	const char *host = db_mariadb_hosts_name(hosts, host_idx);
 
 	hosts->retry_at[host_idx] = ioloop_time + DB_MARIADB_HOST_RETRY_SECS;
 	e_debug(event_create_passthrough(hosts->event)->
@@ -378,20 +391,20 @@ void db_mariadb_query_event_end(struct event **_event, const char *host,
 				unsigned int error_code, const char *error)
 {
 	struct event *event = *_event;
-	struct event_passthrough *e;
 
 	*_event = NULL;
-	e = event_create_passthrough(event)->
-		set_name("mariadb_query_finished");
+	/* the query's own event, not a passthrough child: it ends here, and
+	   a second event would cost as much again for every login */
+	event_set_name(event, "mariadb_query_finished");
 	if (host != NULL)
-		e->add_str("host", host);
+		event_add_str(event, "host", host);
 	if (error != NULL) {
-		e->add_int("error_code", error_code);
-		e->add_str("error", error);
-		e_debug(e->event(), "Query %s failed: %s",
+		event_add_int(event, "error_code", error_code);
+		event_add_str(event, "error", error);
+		e_debug(event, "Query %s failed: %s",
 			event_find_field_recursive_str(event, "query"), error);
 	} else {
-		e_debug(e->event(), "Finished query %s",
+		e_debug(event, "Finished query %s",
 			event_find_field_recursive_str(event, "query"));
 	}
 	event_unref(&event);

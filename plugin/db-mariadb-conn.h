@@ -30,6 +30,8 @@ struct db_mariadb_hosts {
 
 	/* per host: don't try it before this time */
 	time_t *retry_at;
+	/* per host: how it is named in logs and events */
+	const char **names;
 
 	/* no connect attempts before this time */
 	struct timeval backoff_until;
@@ -67,7 +69,10 @@ bool db_mariadb_host_is_skipped(struct db_mariadb_hosts *hosts,
 				unsigned int host_idx);
 const struct db_mariadb_host *
 db_mariadb_host(struct db_mariadb_hosts *hosts, unsigned int host_idx);
-const char *db_mariadb_host_str(const struct db_mariadb_host *host);
+/* How a host is named in logs and events: host:port, [v6]:port or the
+   socket's path. */
+const char *db_mariadb_hosts_name(struct db_mariadb_hosts *hosts,
+				  unsigned int host_idx);
 
 /* Returns TRUE if connecting is allowed now, FALSE with the reason in
    error_r while a back-off after failed connects lasts. */
@@ -127,8 +132,8 @@ int db_mariadb_stmt_fetch_row(MYSQL_STMT *st, MYSQL_RES *meta, pool_t pool,
    covers the wait for a connection too. */
 struct event *db_mariadb_query_event_begin(struct event *parent,
 					   const struct db_mariadb_query *query);
-/* Emit mariadb_query_finished (with the host, and on failure MariaDB's
-   error number and text) and free the event. */
+/* Emit the event as mariadb_query_finished (with the host, and on
+   failure MariaDB's error number and text) and free it. */
 void db_mariadb_query_event_end(struct event **event, const char *host,
 				unsigned int error_code, const char *error);
 

@@ -89,7 +89,8 @@ struct db_mariadb_pool_request {
 	struct event *event;
 	struct timeout *to;
 	struct db_mariadb_pool_conn *conn;
-	/* the host the query last ran on, NULL before it ran */
+	/* the host the query last ran on (db_mariadb_hosts_name()), NULL
+	   before it ran */
 	const char *host;
 	bool retried;
 
@@ -173,8 +174,7 @@ static void db_mariadb_conn_close(struct db_mariadb_pool_conn *conn)
 
 static const char *db_mariadb_conn_host(struct db_mariadb_pool_conn *conn)
 {
-	return db_mariadb_host_str(db_mariadb_host(conn->pool->hosts,
-						   conn->host_idx));
+	return db_mariadb_hosts_name(conn->pool->hosts, conn->host_idx);
 }
 
 /* Detach the running request from a connection that failed it. */
@@ -383,7 +383,7 @@ db_mariadb_conn_start_request(struct db_mariadb_pool_conn *conn,
 	conn->state = DB_MARIADB_CONN_BUSY;
 	conn->request = req;
 	req->conn = conn;
-	req->host = p_strdup(req->result_pool, db_mariadb_conn_host(conn));
+	req->host = db_mariadb_conn_host(conn);
 
 	conn->stmt = db_mariadb_stmt_find(&conn->stmts, req->query);
 	if (conn->stmt != NULL) {
