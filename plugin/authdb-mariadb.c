@@ -24,6 +24,13 @@ authdb_mariadb_scheme_verify(const char *plaintext,
 			     const unsigned char *raw_password, size_t size,
 			     const char **error_r)
 {
+	/* Only auth-workers verify with this scheme, for an auth master
+	   with blocking = no (PASSW): from now on this worker runs below the
+	   master, which answers userdb lookups and cached logins itself. With
+	   blocking = yes workers check in passdb-mariadb.c instead and keep
+	   their priority: they run the lookups too. */
+	if (worker)
+		db_mariadb_password_lower_priority();
 	return db_mariadb_password_verify(plaintext,
 					  t_strndup(raw_password, size),
 					  error_r);

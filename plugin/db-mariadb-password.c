@@ -19,6 +19,10 @@
 #include "db-mariadb-password.h"
 
 #include <crypt.h>
+#include <sys/resource.h>
+
+/* the highest nice value Linux and the BSDs know */
+#define DB_MARIADB_NICE_MAX 19
 
 static bool is_bcrypt_char(char c)
 {
@@ -217,6 +221,30 @@ int db_mariadb_password_generate(const char *plaintext, unsigned int cost,
 	safe_memset(data, 0, sizeof(*data));
 	i_free(data);
 	return ret;
+}
+
+void db_mariadb_password_lower_priority(void)
+{
+	static bool lowered = FALSE;
+	int current, nicer;
+
+	if (lowered)
+		return;
+	lowered = TRUE;
+	/* getpriority() may return -1 as a value: errno tells */
+	errno = 0;
+	current = getpriority(PRIO_PROCESS, 0);
+	if (errno != 0) {
+		i_error("getpriority() failed: %m");
+		return;
+	}
+	nicer = I_MIN(current + DB_MARIADB_WORKER_NICE_INCREMENT,
+		      DB_MARIADB_NICE_MAX);
+	if (nicer <= current)
+		return;
+	/* lowering one's own priority needs no privilege */
+	if (setpriority(PRIO_PROCESS, 0, nicer) < 0)
+		i_error("setpriority(%d) failed: %m", nicer);
 }
 
 void db_mariadb_cost_tracker_add(struct db_mariadb_cost_tracker *tracker,

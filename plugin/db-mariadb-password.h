@@ -51,6 +51,15 @@ int db_mariadb_password_self_test(const char **error_r);
 int db_mariadb_password_generate(const char *plaintext, unsigned int cost,
 				 const char **hash_r, const char **error_r);
 
+/* Make the rest of this process's life DB_MARIADB_WORKER_NICE_INCREMENT
+   nicer than it started (once; for an auth-worker, before its first bcrypt
+   check for the master): bcrypt is its heavy work, and the auth master,
+   which answers userdb lookups and verified-login cache hits from one
+   ioloop, then runs first when logins keep the CPUs busy. Nice values end
+   at 19: a process that nice already is left as it is. */
+#define DB_MARIADB_WORKER_NICE_INCREMENT 10
+void db_mariadb_password_lower_priority(void);
+
 /* The costs of the hashes read most recently, so that the dummy check
    costs what checking the stored hashes costs (unknown_user_cost = auto)
    without the admin matching two numbers by hand. */

@@ -5,6 +5,8 @@
 #include "test-compat.h"
 #include "db-mariadb-password.h"
 
+#include <sys/resource.h>
+
 /* The example in the installation guide (cost 10, so used sparingly: each
    check takes seconds under valgrind). Everything else uses cost 4. */
 #define GUIDE_HASH "$2y$10$T03RmF8PZVdEGvqMBA7JDe7kleiWmA8Acpoz7iUm7N44P1yiS5tnG"
@@ -361,6 +363,25 @@ static void test_password_self_test(void)
 	test_end();
 }
 
+static void test_password_lower_priority(void)
+{
+	int before, expected;
+
+	test_begin("db_mariadb_password_lower_priority()");
+	/* runs last: the rest of this process is nicer (up to 19, e.g. when
+	   make check itself runs under nice) */
+	errno = 0;
+	before = getpriority(PRIO_PROCESS, 0);
+	test_assert(errno == 0);
+	expected = I_MIN(before + DB_MARIADB_WORKER_NICE_INCREMENT, 19);
+	db_mariadb_password_lower_priority();
+	test_assert(getpriority(PRIO_PROCESS, 0) == expected);
+	/* once is enough: a second call changes nothing */
+	db_mariadb_password_lower_priority();
+	test_assert(getpriority(PRIO_PROCESS, 0) == expected);
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
@@ -374,6 +395,7 @@ int main(void)
 		test_password_dummy_hash,
 		test_password_self_test,
 		test_password_generate,
+		test_password_lower_priority,
 		NULL
 	};
 	return test_run(test_functions);
