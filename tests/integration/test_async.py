@@ -129,6 +129,23 @@ class LoadTest(unittest.TestCase):
         self.assertLessEqual(n, POOL_SIZE)
 
 
+class PriorityTest(unittest.TestCase):
+    def test_workers_check_passwords_below_the_master(self):
+        """An auth-worker that checked a bcrypt hash for the master runs 10
+        nicer (at most 19) from then on; the master keeps its priority."""
+        base = proc.nice(S.dovecot.pid())
+        if base >= 19:
+            self.skipTest("Dovecot runs at nice %d: no lower priority left" % base)
+        # a wrong password is never in the login cache: a worker checks it
+        self.assertEqual(auth(S.dovecot, "user11@nahida.net", "pw-x11")[0], "FAIL")
+        masters, workers = S.dovecot.auth_processes()
+        self.assertEqual({proc.nice(pid) for pid in masters} - {None}, {base})
+        lowered = min(base + 10, 19)
+        nice = {proc.nice(pid) for pid in workers} - {None}
+        self.assertIn(lowered, nice)
+        self.assertLessEqual(nice, {base, lowered})
+
+
 class CacheTest(unittest.TestCase):
     def test_changed_password_is_refused_at_the_next_login(self):
         user, local = "user7@nahida.net", "user7"

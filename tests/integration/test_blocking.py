@@ -27,6 +27,16 @@ class BlockingTest(unittest.TestCase):
         S.dovecot.wait_for_log("Handling PASSV request")
         self.assertEqual(S.dovecot.log_lines("Verifying the password in a worker"), [])
 
+    def test_workers_keep_their_priority(self):
+        """The workers run the lookups too: they stay at the priority
+        Dovecot gave them (blocking = no lowers it, test_async)."""
+        self.assertEqual(auth(S.dovecot, "wrong@nahida.net", PASSWORD)[0], "FAIL")
+        self.assertEqual(auth(S.dovecot, USERS[1], PASSWORD)[0], "OK")
+        workers = S.dovecot.auth_processes()[1]
+        self.assertNotEqual(workers, [])
+        self.assertEqual({proc.nice(pid) for pid in workers} - {None},
+                         {proc.nice(S.dovecot.pid())})
+
     def test_answers(self):
         cases = [
             (USERS[0], PASSWORD, "OK", False),

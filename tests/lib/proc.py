@@ -115,6 +115,15 @@ def child_pids(pid):
     return children
 
 
+def nice(pid):
+    """The nice value of a process (from /proc), None if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(") ", 1)[1].split()[16])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def runs(pid, program, cwd=None, arg=None):
     """Whether pid is a live process of program (the basename of its
     executable), with cwd as its working directory and arg among its
