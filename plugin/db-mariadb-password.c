@@ -1,14 +1,18 @@
 /* Copyright (c) 2026 dovecot-mariadb-auth authors, see the included COPYING file */
 
-/* db-mariadb-password - bcrypt through libxcrypt
+/* db-mariadb-password - bcrypt (and other crypt strings) through libxcrypt
 
-   Stored passwords are bcrypt hashes ("$2y$", "$2b$" or "$2a$", as written
-   by PHP's password_hash() or doveadm pw -s BLF-CRYPT), optionally behind a
-   "{BLF-CRYPT}" or "{CRYPT}" scheme prefix. The format is checked before
-   libxcrypt sees it, so a truncated or foreign hash is reported as such
-   instead of as a wrong password. crypt_rn() works in a struct crypt_data
-   of 32 KiB: it is heap-allocated (never on Dovecot's data stack) and
-   wiped after use, like every copy of the plaintext.
+   The module's own stored passwords are bcrypt hashes ("$2y$", "$2b$" or
+   "$2a$", as written by PHP's password_hash() or doveadm pw -s BLF-CRYPT),
+   optionally behind a "{BLF-CRYPT}" or "{CRYPT}" scheme prefix. The
+   format is checked before libxcrypt sees it, so a truncated or foreign
+   hash is reported as such instead of as a wrong password. crypt_rn()
+   works in a struct crypt_data of 32 KiB: it is heap-allocated (never on
+   Dovecot's data stack) and wiped after use, like every copy of the
+   plaintext. Other crypt(3) strings ($6$, $y$, ... of accounts taken over
+   from other systems, see db-mariadb-scheme.c) are checked the same way,
+   and a result of another length than the stored string tells a broken
+   one from a wrong password.
 
    bcrypt only uses the first 72 octets of a password; libxcrypt refuses
    passphrases of CRYPT_MAX_PASSPHRASE_SIZE (512) octets or more, which
@@ -110,17 +114,20 @@ int db_mariadb_password_parse(const char *stored, unsigned int max_cost,
 	return 1;
 }
 
-int db_mariadb_password_verify(const char *plaintext, const char *stored,
-			       const char **error_r)
+/* crypt_rn() the plaintext with a whole stored crypt string as its
+   setting: the result is the stored string exactly when the password is
+   right. A result of another length means that the stored string is
+   truncated or has extra characters (libxcrypt reads only the setting
+   part of it), which is reported as such, never as a wrong password. */
+static int
+db_mariadb_crypt_check(const char *plaintext, const char *hash,
+		       const char *what, const char **error_r)
 {
 	struct crypt_data *data;
-	const char *hash, *result;
+	const char *result;
+	size_t len = strlen(hash);
 	int ret;
 
-	ret = db_mariadb_password_parse(stored, DB_MARIADB_BCRYPT_COST_MAX,
-					&hash, error_r);
-	if (ret <= 0)
-		return ret;
 	/* libxcrypt refuses passphrases of CRYPT_MAX_PASSPHRASE_SIZE octets
 	   and more: such a password can't match */
 	if (strlen(plaintext) >= CRYPT_MAX_PASSPHRASE_SIZE)
@@ -129,20 +136,39 @@ int db_mariadb_password_verify(const char *plaintext, const char *stored,
 	data = i_new(struct crypt_data, 1);
 	result = crypt_rn(plaintext, hash, data, sizeof(*data));
 	if (result == NULL || result[0] == '*') {
-		/* the format was checked above, so this is libxcrypt
-		   refusing the hash (e.g. a salt it considers invalid) */
-		*error_r = "libxcrypt rejected the bcrypt hash";
+		/* e.g. a salt or a parameter it considers invalid, or a
+		   method this libxcrypt was built without */
+		*error_r = t_strdup_printf("libxcrypt rejected the %s", what);
 		ret = -1;
-	} else if (strlen(result) != DB_MARIADB_BCRYPT_LEN) {
-		*error_r = "libxcrypt returned a hash of unexpected length";
+	} else if (strlen(result) != len) {
+		*error_r = t_strdup_printf("the %s is truncated or has extra "
+					   "characters", what);
 		ret = -1;
 	} else {
-		ret = mem_equals_timing_safe(result, hash,
-					     DB_MARIADB_BCRYPT_LEN) ? 1 : 0;
+		ret = mem_equals_timing_safe(result, hash, len) ? 1 : 0;
 	}
 	safe_memset(data, 0, sizeof(*data));
 	i_free(data);
 	return ret;
+}
+
+int db_mariadb_password_verify(const char *plaintext, const char *stored,
+			       const char **error_r)
+{
+	const char *hash;
+	int ret;
+
+	ret = db_mariadb_password_parse(stored, DB_MARIADB_BCRYPT_COST_MAX,
+					&hash, error_r);
+	if (ret <= 0)
+		return ret;
+	return db_mariadb_crypt_check(plaintext, hash, "bcrypt hash", error_r);
+}
+
+int db_mariadb_crypt_verify(const char *plaintext, const char *hash,
+			    const char **error_r)
+{
+	return db_mariadb_crypt_check(plaintext, hash, "crypt string", error_r);
 }
 
 int db_mariadb_password_self_test(const char **error_r)

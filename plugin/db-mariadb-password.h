@@ -32,6 +32,14 @@ unsigned int db_mariadb_password_cost(const char *hash);
 int db_mariadb_password_verify(const char *plaintext, const char *stored,
 			       const char **error_r);
 
+/* Check a plaintext password against any crypt(3) string libxcrypt
+   knows ($1$, $5$, $6$, $y$, DES, ...). Returns 1 if it matches, 0 if
+   not, -1 with the reason in error_r when libxcrypt rejects the string or
+   it is truncated or too long for its method (so a broken hash is never
+   a wrong password). Timing-safe, buffers wiped. */
+int db_mariadb_crypt_verify(const char *plaintext, const char *hash,
+			    const char **error_r);
+
 /* Make a syntactically valid "$2y$" hash of the given cost with a random
    salt that no password matches, without running bcrypt: checking a
    password against it costs as much as against a real hash of that cost

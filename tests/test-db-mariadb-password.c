@@ -354,6 +354,52 @@ static void test_password_dummy_hash(void)
 	test_end();
 }
 
+static void test_crypt_verify(void)
+{
+	/* test1234, made with doveadm pw (Dovecot 2.3.19.1) and mkpasswd */
+	static const char *const hashes[] = {
+		"$6$27awBinfIh9vR91C$gFnYP49AdIYlBVq.o2Oz/ZClL3H4XToO80ivvYY/"
+		"WdxdLipJjcaL3MWDWoGZDk9hzzOQjCmBJsSOL8L3Bh7VG1",
+		"$5$XheZhCR3ZE2B5b6J$YKdTDnNBcnu2yn2uJlqvWON7TqQAbU04WO2i9wbTN60",
+		"$1$fuV8Rllb$bB5DNGEjVW6D8VMQfIx3f/",
+		"$y$j9T$Ek4JL3fgIhgp4k8tECwiM.$ZQffqWXchtPEGomaSHXVLMn/5OO6n7vMn"
+		"C9n5CG7gd9",
+		"hErQvEVJuJQ32",
+	};
+	const char *error;
+	size_t len;
+	unsigned int i;
+
+	test_begin("db_mariadb_crypt_verify()");
+	for (i = 0; i < N_ELEMENTS(hashes); i++) T_BEGIN {
+		len = strlen(hashes[i]);
+		error = NULL;
+		test_assert_idx(db_mariadb_crypt_verify(GUIDE_PASSWORD,
+				hashes[i], &error) == 1, i);
+		test_assert_idx(db_mariadb_crypt_verify("test1235",
+				hashes[i], &error) == 0, i);
+		test_assert_idx(error == NULL, i);
+		/* a broken hash is never a wrong password */
+		test_assert_idx(db_mariadb_crypt_verify(GUIDE_PASSWORD,
+				t_strndup(hashes[i], len - 1), &error) == -1, i);
+		test_assert_idx(error != NULL, i);
+		test_assert_idx(db_mariadb_crypt_verify(GUIDE_PASSWORD,
+				t_strconcat(hashes[i], "A", NULL),
+				&error) == -1, i);
+	} T_END;
+	test_assert(db_mariadb_crypt_verify(GUIDE_PASSWORD,
+		"$6$27awBinfIh9vR91C$gFnYP49AdI", &error) == -1);
+	test_assert_strcmp(error, "the crypt string is truncated or has "
+			   "extra characters");
+	test_assert(db_mariadb_crypt_verify(GUIDE_PASSWORD, "$y$j9T$abc$def",
+					    &error) == -1);
+	test_assert_strcmp(error, "libxcrypt rejected the crypt string");
+	/* bcrypt too, as the passdb's bcrypt check does it */
+	test_assert(db_mariadb_crypt_verify(GUIDE_PASSWORD, GUIDE_HASH,
+					    &error) == 1);
+	test_end();
+}
+
 static void test_password_self_test(void)
 {
 	const char *error = NULL;
@@ -396,6 +442,7 @@ int main(void)
 		test_password_self_test,
 		test_password_generate,
 		test_password_lower_priority,
+		test_crypt_verify,
 		NULL
 	};
 	return test_run(test_functions);
