@@ -22,6 +22,10 @@ const char *db_mariadb_param_value(const struct db_mariadb_user *user,
 		return user->domain;
 	case DB_MARIADB_PARAM_USER:
 		return user->address;
+	case DB_MARIADB_PARAM_NEW_HASH:
+		return user->new_hash;
+	case DB_MARIADB_PARAM_OLD_HASH:
+		return user->old_hash;
 	}
 	i_unreached();
 }
@@ -41,6 +45,8 @@ int db_mariadb_params_bind(struct db_mariadb_params *params, MYSQL_STMT *st,
 	memset(params->binds, 0, sizeof(params->binds[0]) * query->params_count);
 	for (i = 0; i < query->params_count; i++) {
 		value = db_mariadb_param_value(user, query->params[i]);
+		/* the settings refuse the hashes in other queries */
+		i_assert(value != NULL);
 		bind = &params->binds[i];
 		params->lengths[i] = strlen(value);
 		bind->buffer_type = MYSQL_TYPE_STRING;

@@ -628,6 +628,8 @@ void db_mariadb_pool_lookup(struct db_mariadb_pool *pool,
 	req->user.local = p_strdup(result_pool, user->local);
 	req->user.domain = p_strdup(result_pool, user->domain);
 	req->user.address = p_strdup(result_pool, user->address);
+	req->user.new_hash = p_strdup(result_pool, user->new_hash);
+	req->user.old_hash = p_strdup(result_pool, user->old_hash);
 	req->callback = callback;
 	req->context = context;
 	if (pool->queue_len >= pool->set->queue_limit) {

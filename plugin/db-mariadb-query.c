@@ -2,7 +2,8 @@
 
 /* db-mariadb-query - named placeholders for prepared statements
 
-   Configured queries name the values they need (:local, :domain, :user).
+   Configured queries name the values they need (:local, :domain, :user;
+   the rehash query also :new_hash and :old_hash).
    This parser turns them into '?' markers for mysql_stmt_prepare() and
    records which value goes where, so that a login name is only ever bound
    as a parameter and never becomes part of the SQL text. It understands
@@ -20,12 +21,26 @@ static const char *const db_mariadb_param_names[] = {
 	[DB_MARIADB_PARAM_LOCAL] = "local",
 	[DB_MARIADB_PARAM_DOMAIN] = "domain",
 	[DB_MARIADB_PARAM_USER] = "user",
+	[DB_MARIADB_PARAM_NEW_HASH] = "new_hash",
+	[DB_MARIADB_PARAM_OLD_HASH] = "old_hash",
 };
 
 const char *db_mariadb_param_name(enum db_mariadb_param param)
 {
 	i_assert(param < N_ELEMENTS(db_mariadb_param_names));
 	return db_mariadb_param_names[param];
+}
+
+bool db_mariadb_query_uses(const struct db_mariadb_query *query,
+			   enum db_mariadb_param param)
+{
+	unsigned int i;
+
+	for (i = 0; i < query->params_count; i++) {
+		if (query->params[i] == param)
+			return TRUE;
+	}
+	return FALSE;
 }
 
 static bool is_ident_start(char c)
@@ -160,7 +175,8 @@ bool db_mariadb_query_parse(pool_t pool, const char *text,
 			if (!db_mariadb_query_param_lookup(name, len, &param)) {
 				*error_r = t_strdup_printf(
 					"unknown placeholder ':%s' (known: "
-					":local, :domain, :user)",
+					":local, :domain, :user, :new_hash, "
+					":old_hash)",
 					t_strndup(name, I_MIN(len, 32)));
 				return FALSE;
 			}

@@ -18,6 +18,8 @@ struct db_mariadb_user {
 	const char *domain;
 	/* local@domain as it is looked up */
 	const char *address;
+	/* the rehash query's :new_hash and :old_hash, NULL for lookups */
+	const char *new_hash, *old_hash;
 };
 
 /* Split and validate a login name of the form local@domain. Returns TRUE

@@ -98,6 +98,7 @@ static void test_params_value(void)
 {
 	struct db_mariadb_user user = {
 		.local = "a", .domain = "b.example", .address = "a@b.example",
+		.new_hash = "$2y$12$new", .old_hash = "{SSHA512}old",
 	};
 
 	test_begin("db_mariadb_param_value()");
@@ -107,6 +108,10 @@ static void test_params_value(void)
 		DB_MARIADB_PARAM_DOMAIN), "b.example");
 	test_assert_strcmp(db_mariadb_param_value(&user,
 		DB_MARIADB_PARAM_USER), "a@b.example");
+	test_assert_strcmp(db_mariadb_param_value(&user,
+		DB_MARIADB_PARAM_NEW_HASH), "$2y$12$new");
+	test_assert_strcmp(db_mariadb_param_value(&user,
+		DB_MARIADB_PARAM_OLD_HASH), "{SSHA512}old");
 	test_end();
 }
 

@@ -8,6 +8,8 @@
 #define L DB_MARIADB_PARAM_LOCAL
 #define D DB_MARIADB_PARAM_DOMAIN
 #define U DB_MARIADB_PARAM_USER
+#define NH DB_MARIADB_PARAM_NEW_HASH
+#define OH DB_MARIADB_PARAM_OLD_HASH
 
 #define TEST_PARAMS_MAX 5
 
@@ -43,6 +45,14 @@ static void test_query_valid(void)
 		{ ":local", "?", 1, { L } },
 		{ ":domain", "?", 1, { D } },
 		{ ":user", "?", 1, { U } },
+		{ ":new_hash :old_hash", "? ?", 2, { NH, OH } },
+		/* the default rehash_query */
+		{ "UPDATE users SET password_hash = :new_hash "
+		  "WHERE domain = :domain AND local = :local "
+		  "AND password_hash = :old_hash",
+		  "UPDATE users SET password_hash = ? "
+		  "WHERE domain = ? AND local = ? AND password_hash = ?",
+		  4, { NH, D, L, OH } },
 		{ "SELECT 1 FROM t WHERE address=:user",
 		  "SELECT 1 FROM t WHERE address=?", 1, { U } },
 		{ "WHERE (u=:user);", "WHERE (u=?);", 1, { U } },
@@ -132,7 +142,7 @@ static void test_query_valid(void)
 
 static void test_query_invalid(void)
 {
-#define KNOWN " (known: :local, :domain, :user)"
+#define KNOWN " (known: :local, :domain, :user, :new_hash, :old_hash)"
 	static const struct query_invalid_test tests[] = {
 		{ ":foo", "unknown placeholder ':foo'" KNOWN },
 		{ "SELECT :user, :users",
@@ -230,6 +240,30 @@ static void test_query_param_name(void)
 			   "domain");
 	test_assert_strcmp(db_mariadb_param_name(DB_MARIADB_PARAM_USER),
 			   "user");
+	test_assert_strcmp(db_mariadb_param_name(DB_MARIADB_PARAM_NEW_HASH),
+			   "new_hash");
+	test_assert_strcmp(db_mariadb_param_name(DB_MARIADB_PARAM_OLD_HASH),
+			   "old_hash");
+	test_end();
+}
+
+static void test_query_uses(void)
+{
+	struct db_mariadb_query *query;
+	const char *error;
+	pool_t pool;
+
+	test_begin("db_mariadb_query_uses()");
+	pool = pool_alloconly_create("test db_mariadb_query", 1024);
+	test_assert(db_mariadb_query_parse(pool, "SET p = :new_hash WHERE "
+					   "u = :user", &query, &error));
+	test_assert(db_mariadb_query_uses(query, DB_MARIADB_PARAM_NEW_HASH));
+	test_assert(db_mariadb_query_uses(query, DB_MARIADB_PARAM_USER));
+	test_assert(!db_mariadb_query_uses(query, DB_MARIADB_PARAM_OLD_HASH));
+	test_assert(!db_mariadb_query_uses(query, DB_MARIADB_PARAM_LOCAL));
+	/* parsed queries are lookups until their owner says otherwise */
+	test_assert(!query->update);
+	pool_unref(&pool);
 	test_end();
 }
 
@@ -240,6 +274,7 @@ int main(void)
 		test_query_invalid,
 		test_query_max_params,
 		test_query_param_name,
+		test_query_uses,
 		NULL
 	};
 	return test_run(test_functions);
