@@ -77,6 +77,12 @@ static const struct db_mariadb_setting_def db_mariadb_setting_defs[] = {
 	DEF_UINT_AUTO(unknown_user_cost, DB_MARIADB_DEFAULT_UNKNOWN_USER_COST,
 		      0, 31),
 	DEF_UINT(bcrypt_max_cost, DB_MARIADB_DEFAULT_BCRYPT_MAX_COST, 4, 31),
+	DEF(allow_weak_schemes, BOOL, DB_MARIADB_DEFAULT_ALLOW_WEAK_SCHEMES),
+
+	DEF(rehash, BOOL, DB_MARIADB_DEFAULT_REHASH),
+	DEF_UINT(rehash_cost, DB_MARIADB_DEFAULT_REHASH_COST, 4, 31),
+	DEF(rehash_user, STR, DB_MARIADB_DEFAULT_REHASH_USER),
+	DEF(rehash_password, STR, DB_MARIADB_DEFAULT_REHASH_PASSWORD),
 
 	DEF(login_cache, BOOL, DB_MARIADB_DEFAULT_LOGIN_CACHE),
 	DEF_UINT(login_cache_size, DB_MARIADB_DEFAULT_LOGIN_CACHE_SIZE,
@@ -87,6 +93,7 @@ static const struct db_mariadb_setting_def db_mariadb_setting_defs[] = {
 	DEF(password_query, STR, DB_MARIADB_DEFAULT_PASSWORD_QUERY),
 	DEF(user_query, STR, DB_MARIADB_DEFAULT_USER_QUERY),
 	DEF(iterate_query, STR, DB_MARIADB_DEFAULT_ITERATE_QUERY),
+	DEF(rehash_query, STR, DB_MARIADB_DEFAULT_REHASH_QUERY),
 
 	/* userdb templates of the settings file (Dovecot 2.4: fields { }) */
 	DEF(home, STR, "/var/vmail/%d/%n"),
@@ -198,6 +205,12 @@ db_mariadb_settings_new(pool_t pool, const char *path)
 	return set;
 }
 
+static bool db_mariadb_settings_key_is_secret(const char *key)
+{
+	return strcmp(key, "password") == 0 ||
+		strcmp(key, "rehash_password") == 0;
+}
+
 int db_mariadb_settings_set(pool_t pool, struct db_mariadb_settings *set,
 			    const char *key, const char *display_key,
 			    const char *value, const char **error_r)
@@ -208,8 +221,8 @@ int db_mariadb_settings_set(pool_t pool, struct db_mariadb_settings *set,
 	def = db_mariadb_setting_find(key);
 	i_assert(def != NULL);
 	if (db_mariadb_setting_set(pool, set, def, value, &error) < 0) {
-		/* the password's value is never repeated in an error */
-		*error_r = strcmp(key, "password") == 0 ?
+		/* the passwords' values are never repeated in an error */
+		*error_r = db_mariadb_settings_key_is_secret(key) ?
 			t_strdup_printf("%s: %s", display_key, error) :
 			t_strdup_printf("%s: invalid value '%s': %s",
 					display_key, str_sanitize(value, 64),
@@ -296,9 +309,61 @@ db_mariadb_hosts_parse(pool_t pool, struct db_mariadb_settings *set,
 	return 0;
 }
 
+enum db_mariadb_settings_query_kind {
+	/* no placeholders: nothing could be bound */
+	DB_MARIADB_QUERY_KIND_ITERATE,
+	/* :local, :domain, :user */
+	DB_MARIADB_QUERY_KIND_LOOKUP,
+	/* those and :new_hash, :old_hash (compare-and-swap) */
+	DB_MARIADB_QUERY_KIND_REHASH,
+};
+
+static bool db_mariadb_query_uses_user(const struct db_mariadb_query *query)
+{
+	return db_mariadb_query_uses(query, DB_MARIADB_PARAM_LOCAL) ||
+		db_mariadb_query_uses(query, DB_MARIADB_PARAM_DOMAIN) ||
+		db_mariadb_query_uses(query, DB_MARIADB_PARAM_USER);
+}
+
+static bool db_mariadb_query_uses_hash(const struct db_mariadb_query *query)
+{
+	return db_mariadb_query_uses(query, DB_MARIADB_PARAM_NEW_HASH) ||
+		db_mariadb_query_uses(query, DB_MARIADB_PARAM_OLD_HASH);
+}
+
+/* What the query of a kind must and must not use: NULL if it is right. */
+static const char *
+db_mariadb_settings_query_check(const struct db_mariadb_query *query,
+				enum db_mariadb_settings_query_kind kind)
+{
+	switch (kind) {
+	case DB_MARIADB_QUERY_KIND_ITERATE:
+		return query->params_count > 0 ?
+			"must not use placeholders" : NULL;
+	case DB_MARIADB_QUERY_KIND_LOOKUP:
+		if (db_mariadb_query_uses_hash(query))
+			return ":new_hash and :old_hash are for rehash_query";
+		break;
+	case DB_MARIADB_QUERY_KIND_REHASH:
+		if (!db_mariadb_query_uses(query, DB_MARIADB_PARAM_NEW_HASH))
+			return "must use :new_hash";
+		/* compare-and-swap */
+		if (!db_mariadb_query_uses(query, DB_MARIADB_PARAM_OLD_HASH)) {
+			return "must use :old_hash (as in password_hash = "
+				":old_hash), or a password changed meanwhile "
+				"would be overwritten";
+		}
+		break;
+	}
+	/* it would return or change the same row for every login */
+	return !db_mariadb_query_uses_user(query) ?
+		"uses none of :local, :domain, :user" : NULL;
+}
+
 static int
 db_mariadb_settings_query_parse(pool_t pool, const char *key,
-				const char *text, bool per_user,
+				const char *text,
+				enum db_mariadb_settings_query_kind kind,
 				struct db_mariadb_query **query_r,
 				const char **error_r)
 {
@@ -314,16 +379,35 @@ db_mariadb_settings_query_parse(pool_t pool, const char *key,
 	}
 	/* "password_query" -> "password" */
 	(*query_r)->name = p_strndup(pool, key, strlen(key) - strlen("_query"));
-	if (!per_user && (*query_r)->params_count > 0) {
-		/* nothing could be bound */
-		*error_r = t_strdup_printf("%s: must not use placeholders",
-					   key);
+	(*query_r)->update = kind == DB_MARIADB_QUERY_KIND_REHASH;
+	error = db_mariadb_settings_query_check(*query_r, kind);
+	if (error != NULL) {
+		*error_r = t_strdup_printf("%s: %s", key, error);
 		return -1;
 	}
-	if (per_user && (*query_r)->params_count == 0) {
-		/* it would return the same row for every login */
+	return 0;
+}
+
+static int
+db_mariadb_settings_rehash_check(const struct db_mariadb_settings *set,
+				 const char **error_r)
+{
+	if (!set->rehash)
+		return 0;
+	if (set->rehash_cost > set->bcrypt_max_cost) {
 		*error_r = t_strdup_printf(
-			"%s: uses none of :local, :domain, :user", key);
+			"rehash_cost: must be at most bcrypt_max_cost (%u), "
+			"or the new hashes would be refused",
+			set->bcrypt_max_cost);
+		return -1;
+	}
+	if (set->rehash_user[0] == '\0') {
+		*error_r = "rehash_user: must not be empty with rehash = yes";
+		return -1;
+	}
+	if (strcmp(set->rehash_user, set->user) == 0) {
+		*error_r = "rehash_user: must be another account than user, "
+			"which stays read-only (see sql/03-grants.sql)";
 		return -1;
 	}
 	return 0;
@@ -361,17 +445,36 @@ int db_mariadb_settings_finish(pool_t pool, struct db_mariadb_settings *set,
 		*error_r = "tls_cert and tls_key must be given together";
 		return -1;
 	}
+	if (db_mariadb_settings_rehash_check(set, error_r) < 0)
+		return -1;
 	if (db_mariadb_settings_query_parse(pool, "password_query",
-			set->password_query, TRUE, &set->parsed_password_query,
-			error_r) < 0 ||
+			set->password_query, DB_MARIADB_QUERY_KIND_LOOKUP,
+			&set->parsed_password_query, error_r) < 0 ||
 	    db_mariadb_settings_query_parse(pool, "user_query",
-			set->user_query, TRUE, &set->parsed_user_query,
-			error_r) < 0 ||
+			set->user_query, DB_MARIADB_QUERY_KIND_LOOKUP,
+			&set->parsed_user_query, error_r) < 0 ||
 	    db_mariadb_settings_query_parse(pool, "iterate_query",
-			set->iterate_query, FALSE, &set->parsed_iterate_query,
-			error_r) < 0)
+			set->iterate_query, DB_MARIADB_QUERY_KIND_ITERATE,
+			&set->parsed_iterate_query, error_r) < 0 ||
+	    db_mariadb_settings_query_parse(pool, "rehash_query",
+			set->rehash_query, DB_MARIADB_QUERY_KIND_REHASH,
+			&set->parsed_rehash_query, error_r) < 0)
 		return -1;
 	return 0;
+}
+
+struct db_mariadb_settings *
+db_mariadb_settings_rehash(pool_t pool, const struct db_mariadb_settings *set)
+{
+	struct db_mariadb_settings *rehash_set;
+
+	rehash_set = p_new(pool, struct db_mariadb_settings, 1);
+	*rehash_set = *set;
+	rehash_set->user = set->rehash_user;
+	rehash_set->password = set->rehash_password;
+	rehash_set->parsed_hosts_count = 1;
+	rehash_set->pool_size = 1;
+	return rehash_set;
 }
 
 /* Remove the characters in chars from both ends of s, in place (the

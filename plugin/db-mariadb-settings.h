@@ -33,6 +33,11 @@ struct db_mariadb_host {
 #define DB_MARIADB_DEFAULT_QUEUE_LIMIT "1000"
 #define DB_MARIADB_DEFAULT_UNKNOWN_USER_COST "auto"
 #define DB_MARIADB_DEFAULT_BCRYPT_MAX_COST "15"
+#define DB_MARIADB_DEFAULT_ALLOW_WEAK_SCHEMES "no"
+#define DB_MARIADB_DEFAULT_REHASH "no"
+#define DB_MARIADB_DEFAULT_REHASH_COST "12"
+#define DB_MARIADB_DEFAULT_REHASH_USER "mail_rehash"
+#define DB_MARIADB_DEFAULT_REHASH_PASSWORD ""
 #define DB_MARIADB_DEFAULT_LOGIN_CACHE "yes"
 #define DB_MARIADB_DEFAULT_LOGIN_CACHE_SIZE "10000"
 #define DB_MARIADB_DEFAULT_LOGIN_CACHE_TTL "3600"
@@ -46,6 +51,11 @@ struct db_mariadb_host {
 #define DB_MARIADB_DEFAULT_ITERATE_QUERY \
 	"SELECT CONCAT(local, '@', domain) AS user " \
 	"FROM users ORDER BY domain, local"
+/* compare-and-swap: a password changed since it was read stays */
+#define DB_MARIADB_DEFAULT_REHASH_QUERY \
+	"UPDATE users SET password_hash = :new_hash " \
+	"WHERE domain = :domain AND local = :local " \
+	"AND password_hash = :old_hash"
 
 struct db_mariadb_settings {
 	/* the file they came from (used in log messages) */
@@ -74,6 +84,17 @@ struct db_mariadb_settings {
 	unsigned int unknown_user_cost;
 	/* stored bcrypt hashes of a higher cost are refused */
 	unsigned int bcrypt_max_cost;
+	/* stored passwords of weak schemes (PLAIN, MD5-CRYPT, SHA1, ...)
+	   are accepted */
+	bool allow_weak_schemes;
+
+	/* after a successful login whose stored password is not bcrypt of
+	   at least rehash_cost, store a bcrypt hash of rehash_cost with
+	   rehash_query, as rehash_user */
+	bool rehash;
+	unsigned int rehash_cost;
+	const char *rehash_user;
+	const char *rehash_password;
 
 	bool login_cache;
 	unsigned int login_cache_size;
@@ -82,6 +103,7 @@ struct db_mariadb_settings {
 	const char *password_query;
 	const char *user_query;
 	const char *iterate_query;
+	const char *rehash_query;
 
 	/* userdb field templates (%-variables expanded per user) */
 	const char *home;
@@ -95,6 +117,7 @@ struct db_mariadb_settings {
 	struct db_mariadb_query *parsed_password_query;
 	struct db_mariadb_query *parsed_user_query;
 	struct db_mariadb_query *parsed_iterate_query;
+	struct db_mariadb_query *parsed_rehash_query;
 };
 
 /* Settings with every default (path: where they come from, for
@@ -111,6 +134,13 @@ int db_mariadb_settings_set(pool_t pool, struct db_mariadb_settings *set,
    the parsed hosts and queries. Returns 0, or -1 with the reason. */
 int db_mariadb_settings_finish(pool_t pool, struct db_mariadb_settings *set,
 			       const char **error_r);
+
+/* The settings of the rehash account's connections: these with user and
+   password replaced by rehash_user and rehash_password, the first host
+   only (a write must go to the primary, never to a replica) and one
+   connection. Allocated from pool, sharing strings with set. */
+struct db_mariadb_settings *
+db_mariadb_settings_rehash(pool_t pool, const struct db_mariadb_settings *set);
 
 /* Parse a configuration file's contents. Every key must be known and given
    at most once, every value valid. Returns 0, or -1 with "path:line:

@@ -74,6 +74,12 @@ static const struct setting_key_test setting_keys[] = {
 
 	COST(unknown_user_cost, "auto", "12"),
 	UINT(bcrypt_max_cost, "15", "12"),
+	BOOL(allow_weak_schemes, "no", "yes", ""),
+
+	BOOL(rehash, "no", "yes", ""),
+	UINT(rehash_cost, "12", "11"),
+	STR(rehash_user, "mail_rehash", "vmail_rehash", ""),
+	STR(rehash_password, "", SECRET "2", ""),
 
 	BOOL(login_cache, "yes", "no", ""),
 	UINT(login_cache_size, "10000", "500"),
@@ -92,6 +98,12 @@ static const struct setting_key_test setting_keys[] = {
 	    "SELECT CONCAT(local, '@', domain) AS user "
 	    "FROM users ORDER BY domain, local",
 	    "SELECT address AS user FROM t", ""),
+	STR(rehash_query,
+	    "UPDATE users SET password_hash = :new_hash "
+	    "WHERE domain = :domain AND local = :local "
+	    "AND password_hash = :old_hash",
+	    "UPDATE t SET pw = :new_hash WHERE address = :user AND "
+	    "pw = :old_hash", ""),
 
 	STR(home, "/var/vmail/%d/%n", "/home/%u", ""),
 	STR(mail, "", "maildir:~/Maildir", ""),
@@ -210,6 +222,15 @@ static void test_settings_defaults(void)
 		    query->params[0] == DB_MARIADB_PARAM_DOMAIN &&
 		    query->params[1] == DB_MARIADB_PARAM_LOCAL);
 	test_assert(set->parsed_iterate_query->params_count == 0);
+	query = set->parsed_rehash_query;
+	test_assert(query->params_count == 4 &&
+		    query->params[0] == DB_MARIADB_PARAM_NEW_HASH &&
+		    query->params[1] == DB_MARIADB_PARAM_DOMAIN &&
+		    query->params[2] == DB_MARIADB_PARAM_LOCAL &&
+		    query->params[3] == DB_MARIADB_PARAM_OLD_HASH);
+	test_assert(query->update);
+	test_assert(!set->parsed_password_query->update);
+	test_assert_strcmp(query->name, "rehash");
 	/* the query field of their events */
 	test_assert_strcmp(set->parsed_password_query->name, "password");
 	test_assert_strcmp(set->parsed_user_query->name, "user");
@@ -635,7 +656,7 @@ static void test_settings_whole_file(void)
 		  TEST_PATH ": iterate_query: must not be empty" },
 		{ "password_query = SELECT p FROM t WHERE u = :foo",
 		  TEST_PATH ": password_query: unknown placeholder ':foo' "
-		  "(known: :local, :domain, :user)" },
+		  "(known: :local, :domain, :user, :new_hash, :old_hash)" },
 		{ "user_query = SELECT h FROM t WHERE u = ?",
 		  TEST_PATH ": user_query: '?' is not allowed: use the named "
 		  "placeholders :local, :domain or :user" },
@@ -660,6 +681,51 @@ static void test_settings_whole_file(void)
 		  ":user" },
 		{ "user_query = SELECT home FROM users",
 		  TEST_PATH ": user_query: uses none of :local, :domain, :user" },
+		/* the hashes are for rehash_query only */
+		{ "password_query = SELECT p FROM t WHERE u = :user AND "
+		  "p = :old_hash", TEST_PATH ": password_query: :new_hash and "
+		  ":old_hash are for rehash_query" },
+		{ "user_query = SELECT :new_hash FROM t WHERE u = :user",
+		  TEST_PATH ": user_query: :new_hash and :old_hash are for "
+		  "rehash_query" },
+		{ "iterate_query = SELECT :old_hash AS user FROM t",
+		  TEST_PATH ": iterate_query: must not use placeholders" },
+		/* rehash_query: a compare-and-swap of the user's row */
+		{ "rehash_query = UPDATE t SET p = 'x' WHERE u = :user AND "
+		  "p = :old_hash", TEST_PATH ": rehash_query: must use "
+		  ":new_hash" },
+		{ "rehash_query = UPDATE t SET p = :new_hash WHERE u = :user",
+		  TEST_PATH ": rehash_query: must use :old_hash (as in "
+		  "password_hash = :old_hash), or a password changed "
+		  "meanwhile would be overwritten" },
+		{ "rehash_query = UPDATE t SET p = :new_hash WHERE p = :old_hash",
+		  TEST_PATH ": rehash_query: uses none of :local, :domain, "
+		  ":user" },
+		{ "rehash_query =", TEST_PATH ": rehash_query: must not be "
+		  "empty" },
+		{ "rehash_query = UPDATE t SET p = :new_hash, q = :new_hash "
+		  "WHERE d = :domain AND l = :local AND p = :old_hash", NULL },
+		/* the rehash account */
+		{ "rehash = yes", NULL },
+		{ "rehash = yes\nrehash_user =", TEST_PATH ": rehash_user: "
+		  "must not be empty with rehash = yes" },
+		{ "rehash = no\nrehash_user =", NULL },
+		{ "rehash = yes\nrehash_user = mail_user", TEST_PATH
+		  ": rehash_user: must be another account than user, which "
+		  "stays read-only (see sql/03-grants.sql)" },
+		{ "rehash = yes\nuser = a\nrehash_user = a", TEST_PATH
+		  ": rehash_user: must be another account than user, which "
+		  "stays read-only (see sql/03-grants.sql)" },
+		{ "rehash = yes\nrehash_cost = 15", NULL },
+		{ "rehash = yes\nrehash_cost = 16", TEST_PATH ": rehash_cost: "
+		  "must be at most bcrypt_max_cost (15), or the new hashes "
+		  "would be refused" },
+		{ "rehash = yes\nrehash_cost = 16\nbcrypt_max_cost = 16", NULL },
+		/* without rehash it is not used */
+		{ "rehash_cost = 16", NULL },
+		{ "bcrypt_max_cost = 10", NULL },
+		{ "rehash_cost = 3", TEST_PATH ":1: rehash_cost: invalid value "
+		  "'3': must be between 4 and 31" },
 	};
 #undef TLS_WITHOUT_TLS
 #undef CERT_KEY
@@ -683,6 +749,8 @@ static void test_settings_password_not_shown(void)
 		"password: " SECRET,
 		"password \\\n " SECRET,
 		"password " SECRET "=x",
+		"rehash_password = " SECRET "\nrehash_password = " SECRET,
+		"rehash_password = " SECRET "\nrehash_cost = x",
 	};
 	struct db_mariadb_settings *set;
 	const char *error;

@@ -20,10 +20,12 @@
    filters); the queries are query in passdb mariadb { } and query and
    iterate_query in userdb mariadb { } (passdb_mariadb_query,
    userdb_mariadb_query, userdb_mariadb_iterate_query), as for Dovecot's
-   sql driver. The 2.3 templates (home, mail, uid, gid) are Dovecot's own
-   fields { } now. Values are kept as text (never %-expanded: SQL has its
-   own %) and parsed by db-mariadb-settings.c, so that a bad value is
-   refused by doveconf with the same message as on 2.3.
+   sql driver, and the rehash query is rehash_query in passdb mariadb { }
+   (passdb_mariadb_rehash_query). The 2.3 templates (home, mail, uid,
+   gid) are Dovecot's own fields { } now. Values are kept as text (never
+   %-expanded: SQL has its own %) and parsed by db-mariadb-settings.c, so
+   that a bad value is refused by doveconf with the same message as on
+   2.3.
 
    This file is also linked into the settings module that doveconf and
    the config process load: it may reference libdovecot and the pure
@@ -69,10 +71,16 @@ static const struct setting_define db_mariadb_setting_defines[] = {
 	DEF("mariadb_queue_limit", queue_limit),
 	DEF("mariadb_unknown_user_cost", unknown_user_cost),
 	DEF("mariadb_bcrypt_max_cost", bcrypt_max_cost),
+	DEF("mariadb_allow_weak_schemes", allow_weak_schemes),
+	DEF("mariadb_rehash", rehash),
+	DEF("mariadb_rehash_cost", rehash_cost),
+	DEF("mariadb_rehash_user", rehash_user),
+	DEF("mariadb_rehash_password", rehash_password),
 	DEF("mariadb_login_cache", login_cache),
 	DEF("mariadb_login_cache_size", login_cache_size),
 	DEF("mariadb_login_cache_ttl", login_cache_ttl),
 	DEF("passdb_mariadb_query", password_query),
+	DEF("passdb_mariadb_rehash_query", rehash_query),
 	DEF("userdb_mariadb_query", user_query),
 	DEF("userdb_mariadb_iterate_query", iterate_query),
 
@@ -96,10 +104,16 @@ static const struct db_mariadb_dovecot_settings db_mariadb_default_settings = {
 	.queue_limit = DB_MARIADB_DEFAULT_QUEUE_LIMIT,
 	.unknown_user_cost = DB_MARIADB_DEFAULT_UNKNOWN_USER_COST,
 	.bcrypt_max_cost = DB_MARIADB_DEFAULT_BCRYPT_MAX_COST,
+	.allow_weak_schemes = DB_MARIADB_DEFAULT_ALLOW_WEAK_SCHEMES,
+	.rehash = DB_MARIADB_DEFAULT_REHASH,
+	.rehash_cost = DB_MARIADB_DEFAULT_REHASH_COST,
+	.rehash_user = DB_MARIADB_DEFAULT_REHASH_USER,
+	.rehash_password = DB_MARIADB_DEFAULT_REHASH_PASSWORD,
 	.login_cache = DB_MARIADB_DEFAULT_LOGIN_CACHE,
 	.login_cache_size = DB_MARIADB_DEFAULT_LOGIN_CACHE_SIZE,
 	.login_cache_ttl = DB_MARIADB_DEFAULT_LOGIN_CACHE_TTL,
 	.password_query = DB_MARIADB_DEFAULT_PASSWORD_QUERY,
+	.rehash_query = DB_MARIADB_DEFAULT_REHASH_QUERY,
 	.user_query = DB_MARIADB_DEFAULT_USER_QUERY,
 	.iterate_query = DB_MARIADB_DEFAULT_ITERATE_QUERY,
 };
@@ -129,10 +143,17 @@ static const struct db_mariadb_setting_map db_mariadb_setting_map[] = {
 	MAP("mariadb_queue_limit", "queue_limit", queue_limit),
 	MAP("mariadb_unknown_user_cost", "unknown_user_cost", unknown_user_cost),
 	MAP("mariadb_bcrypt_max_cost", "bcrypt_max_cost", bcrypt_max_cost),
+	MAP("mariadb_allow_weak_schemes", "allow_weak_schemes",
+	    allow_weak_schemes),
+	MAP("mariadb_rehash", "rehash", rehash),
+	MAP("mariadb_rehash_cost", "rehash_cost", rehash_cost),
+	MAP("mariadb_rehash_user", "rehash_user", rehash_user),
+	MAP("mariadb_rehash_password", "rehash_password", rehash_password),
 	MAP("mariadb_login_cache", "login_cache", login_cache),
 	MAP("mariadb_login_cache_size", "login_cache_size", login_cache_size),
 	MAP("mariadb_login_cache_ttl", "login_cache_ttl", login_cache_ttl),
 	MAP("passdb_mariadb_query", "password_query", password_query),
+	MAP("passdb_mariadb_rehash_query", "rehash_query", rehash_query),
 	MAP("userdb_mariadb_query", "user_query", user_query),
 	MAP("userdb_mariadb_iterate_query", "iterate_query", iterate_query),
 };

@@ -20,13 +20,15 @@ struct db_mariadb_dovecot_settings {
 	const char *tls, *tls_ca, *tls_cert, *tls_key, *tls_verify;
 	const char *connect_timeout, *query_timeout;
 	const char *blocking, *pool_size, *queue_limit;
-	const char *unknown_user_cost, *bcrypt_max_cost;
+	const char *unknown_user_cost, *bcrypt_max_cost, *allow_weak_schemes;
+	const char *rehash, *rehash_cost, *rehash_user, *rehash_password;
 	const char *login_cache, *login_cache_size, *login_cache_ttl;
 
-	/* passdb_mariadb_query, userdb_mariadb_query and
-	   userdb_mariadb_iterate_query: query and iterate_query inside the
-	   passdb mariadb { } and userdb mariadb { } blocks */
-	const char *password_query, *user_query, *iterate_query;
+	/* passdb_mariadb_query, passdb_mariadb_rehash_query,
+	   userdb_mariadb_query and userdb_mariadb_iterate_query: query and
+	   rehash_query inside the passdb mariadb { } block, query and
+	   iterate_query inside userdb mariadb { } */
+	const char *password_query, *rehash_query, *user_query, *iterate_query;
 };
 
 /* "authdb_mariadb": the settings above */
