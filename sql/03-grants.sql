@@ -68,3 +68,42 @@ GRANT SELECT ON mail_server.users_fqda
 	TO 'mail_user'@'localhost', 'mail_user'@'127.0.0.1';
 GRANT SELECT ON mail_server.aliases_fqda
 	TO 'mail_user'@'localhost', 'mail_user'@'127.0.0.1';
+
+-- ---------------------------------------------------------------------------
+-- The rehash account mail_rehash (optional: rehash = yes in the module,
+-- see doc/migration.md)
+--
+-- PLACEHOLDER: @MAIL_REHASH_PASSWORD@ is its password. This block does
+-- nothing while the token is not substituted (or the password is empty), so
+-- that the sed line above still sets up mail_user alone. With it:
+--     RPW=$(openssl rand -hex 24)
+--     sed -e "s/@MAIL_USER_PASSWORD@/$PW/g" \
+--         -e "s/@MAIL_REHASH_PASSWORD@/$RPW/g" 03-grants.sql | mariadb
+--
+-- The module logs in as this account only to replace a stored password
+-- with a bcrypt hash of the password a user just logged in with:
+--     UPDATE users SET password_hash = :new_hash
+--     WHERE domain = :domain AND local = :local AND password_hash = :old_hash
+-- It gets exactly what that statement needs: UPDATE of the column
+-- password_hash of users, and SELECT of the three columns its WHERE reads
+-- (MariaDB requires SELECT for columns an UPDATE reads). It can read no
+-- other column (no display_name), change no other column or table, insert
+-- or delete no row. mail_user stays read-only. As above, all privileges are
+-- revoked and granted again, for 'localhost' (socket) and '127.0.0.1' (TCP).
+DELIMITER //
+BEGIN NOT ATOMIC
+	IF '@MAIL_REHASH_PASSWORD@' NOT IN ('', CONCAT('@MAIL_REHASH', '_PASSWORD@')) THEN
+		CREATE USER IF NOT EXISTS 'mail_rehash'@'localhost'
+			IDENTIFIED BY '@MAIL_REHASH_PASSWORD@';
+		CREATE USER IF NOT EXISTS 'mail_rehash'@'127.0.0.1'
+			IDENTIFIED BY '@MAIL_REHASH_PASSWORD@';
+		ALTER USER 'mail_rehash'@'localhost' IDENTIFIED BY '@MAIL_REHASH_PASSWORD@',
+			'mail_rehash'@'127.0.0.1' IDENTIFIED BY '@MAIL_REHASH_PASSWORD@';
+		REVOKE ALL PRIVILEGES, GRANT OPTION
+			FROM 'mail_rehash'@'localhost', 'mail_rehash'@'127.0.0.1';
+		GRANT SELECT (domain, local, password_hash), UPDATE (password_hash)
+			ON mail_server.users
+			TO 'mail_rehash'@'localhost', 'mail_rehash'@'127.0.0.1';
+	END IF;
+END //
+DELIMITER ;

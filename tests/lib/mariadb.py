@@ -248,22 +248,27 @@ class MariaDB:
                                f"{result.stderr.strip()}")
         return result.stdout
 
-    def load_schema(self, sql_dir, mail_user_password=None):
+    def load_schema(self, sql_dir, mail_user_password=None, tokens=None):
         """Run the numbered scripts of sql_dir (01-schema.sql to
         04-sample-data.sql) in order, as an installer does: with the
         password token replaced by mail_user_password, or by user_password
-        if that is None. Afterwards user_password is mail_user's password.
-        Can be run again: the scripts are re-runnable."""
+        if that is None, and each other token of tokens (e.g.
+        {"@MAIL_REHASH_PASSWORD@": password}) by its value. Afterwards
+        user_password is mail_user's password. Can be run again: the
+        scripts are re-runnable."""
         if mail_user_password is not None:
             self.user_password = mail_user_password
-        # The token stands inside '...' string literals.
-        literal = self.user_password.replace("\\", "\\\\").replace("'", "''")
+        replace = dict(tokens or {})
+        replace[PASSWORD_TOKEN] = self.user_password
         scripts = sorted(glob.glob(os.path.join(sql_dir, "[0-9][0-9]-*.sql")))
         if not scripts:
             raise MariaDBError(f"{sql_dir}: no numbered .sql scripts")
         for path in scripts:
             with open(path, encoding="utf-8") as f:
-                script = f.read().replace(PASSWORD_TOKEN, literal)
+                script = f.read()
+            for token, value in replace.items():
+                # the tokens stand inside '...' string literals
+                script = script.replace(token, _quote(value))
             try:
                 self.sql(script)
             except MariaDBError as e:
