@@ -219,7 +219,8 @@ db_mariadb_blocking_lookup_once(struct db_mariadb_blocking *conn,
 		(void)mysql_stmt_free_result(st);
 		return -1;
 	}
-	return db_mariadb_stmt_read_row(st, pool, row_r, errno_r, error_r);
+	return db_mariadb_stmt_read_result(st, query, pool, row_r, errno_r,
+					   error_r);
 }
 
 int db_mariadb_blocking_lookup(struct db_mariadb_blocking *conn,

@@ -376,6 +376,23 @@ int db_mariadb_stmt_read_row(MYSQL_STMT *st, pool_t pool,
 	return ret < 0 ? -1 : ret;
 }
 
+int db_mariadb_stmt_read_result(MYSQL_STMT *st,
+				const struct db_mariadb_query *query,
+				pool_t pool, struct db_mariadb_row *row_r,
+				unsigned int *errno_r, const char **error_r)
+{
+	my_ulonglong rows;
+
+	if (!query->update)
+		return db_mariadb_stmt_read_row(st, pool, row_r, errno_r,
+						error_r);
+	*errno_r = 0;
+	*row_r = db_mariadb_no_row;
+	rows = mysql_stmt_affected_rows(st);
+	(void)mysql_stmt_free_result(st);
+	return rows != (my_ulonglong)-1 && rows > 0 ? 1 : 0;
+}
+
 struct event *db_mariadb_query_event_begin(struct event *parent,
 					   const struct db_mariadb_query *query)
 {

@@ -122,6 +122,13 @@ void db_mariadb_stmts_close(ARRAY_TYPE(db_mariadb_stmt) *stmts);
 int db_mariadb_stmt_read_row(MYSQL_STMT *st, pool_t pool,
 			     struct db_mariadb_row *row_r,
 			     unsigned int *errno_r, const char **error_r);
+/* After mysql_stmt_store_result(): the result of a query, read as
+   db_mariadb_stmt_read_row() does, or for an update query (query->update)
+   1 if it changed a row, 0 if not (row_r then has no fields). */
+int db_mariadb_stmt_read_result(MYSQL_STMT *st,
+				const struct db_mariadb_query *query,
+				pool_t pool, struct db_mariadb_row *row_r,
+				unsigned int *errno_r, const char **error_r);
 /* Fetch the next row of a statement's result set as strings (for
    streaming): 1 with it, 0 at the end, -1 on error. */
 int db_mariadb_stmt_fetch_row(MYSQL_STMT *st, MYSQL_RES *meta, pool_t pool,

@@ -406,8 +406,8 @@ static void db_mariadb_conn_stored(struct db_mariadb_pool_conn *conn)
 	unsigned int err;
 	int ret;
 
-	ret = db_mariadb_stmt_read_row(conn->stmt, req->result_pool, &row,
-				       &err, &error);
+	ret = db_mariadb_stmt_read_result(conn->stmt, req->query,
+					  req->result_pool, &row, &err, &error);
 	if (ret < 0 && db_mariadb_error_is_connection_lost(err)) {
 		db_mariadb_conn_request_failed(conn, err, error);
 		return;

@@ -4,8 +4,8 @@
 
    In the auth master, without waiting for it: each passdb's and userdb's
    query runs (with an address no domain can have, so that no row is
-   found), and, once per database, the account has no privileges it does
-   not need. The
+   found; rehash_query as the rehash account, changing nothing), and,
+   once per database, the account has no privileges it does not need. The
    results are logged; a failure is an error in the log, not a refusal to
    start, since the database may come later than Dovecot. Runs through
    the ordinary lookup path like any request. */
@@ -144,7 +144,14 @@ void db_mariadb_self_check(struct db_mariadb *db, const char *name,
 				  db_mariadb_self_check_privileges, check);
 	}
 	check->pending++;
-	db_mariadb_lookup(db, query, &user, NULL, pool,
-			  db_mariadb_self_check_query, check);
+	if (query->update) {
+		/* as the rehash account; nothing matches */
+		user.new_hash = user.old_hash = "self-check";
+		db_mariadb_update(db, query, &user, NULL, pool,
+				  db_mariadb_self_check_query, check);
+	} else {
+		db_mariadb_lookup(db, query, &user, NULL, pool,
+				  db_mariadb_self_check_query, check);
+	}
 	db_mariadb_self_check_done(check);
 }

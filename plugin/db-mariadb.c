@@ -13,7 +13,13 @@
    In an auth-worker, a database that can't be reached is reported to the
    auth master, as Dovecot's own sql driver does, so that the master stops
    starting workers into an outage; the first lookup that reaches it again
-   reports the recovery. */
+   reports the recovery.
+
+   Updates (rehash_query) run as the rehash account, on connections of
+   their own to the first host only (a write must not reach a replica),
+   opened when first needed: a pool of one connection in the master,
+   closed while idle, and one blocking connection in a worker. Their
+   failures are not reported to the master: lookups may work. */
 
 #include "auth-common.h"
 #include "llist.h"
@@ -23,6 +29,7 @@
 #include "db-mariadb-blocking.h"
 #include "db-mariadb-password.h"
 #include "db-mariadb-pool.h"
+#include "db-mariadb-query.h"
 #include "db-mariadb-settings.h"
 #include "db-mariadb.h"
 
@@ -40,6 +47,13 @@ struct db_mariadb {
 	struct db_mariadb_pool *conn_pool;
 	/* an auth-worker: blocking lookups */
 	struct db_mariadb_blocking *blocking;
+
+	/* updates as the rehash account: its settings and host, and its
+	   connections in the master or in a worker */
+	struct db_mariadb_settings *rehash_set;
+	struct db_mariadb_hosts *rehash_hosts;
+	struct db_mariadb_pool *rehash_pool;
+	struct db_mariadb_blocking *rehash_blocking;
 };
 
 static struct db_mariadb *db_mariadb_list = NULL;
@@ -99,12 +113,17 @@ void db_mariadb_unref(struct db_mariadb **_db)
 		db_mariadb_pool_deinit(&db->conn_pool);
 	if (db->blocking != NULL)
 		db_mariadb_blocking_deinit(&db->blocking);
+	if (db->rehash_pool != NULL)
+		db_mariadb_pool_deinit(&db->rehash_pool);
+	if (db->rehash_blocking != NULL)
+		db_mariadb_blocking_deinit(&db->rehash_blocking);
+	if (db->rehash_hosts != NULL)
+		db_mariadb_hosts_deinit(&db->rehash_hosts);
 	db_mariadb_hosts_deinit(&db->hosts);
-	if (db->set->password[0] != '\0') {
-		/* the database password lives in the pool */
-		safe_memset((void *)db->set->password, 0,
-			    strlen(db->set->password));
-	}
+	/* the database passwords live in the pool */
+	safe_memset((void *)db->set->password, 0, strlen(db->set->password));
+	safe_memset((void *)db->set->rehash_password, 0,
+		    strlen(db->set->rehash_password));
 	event_unref(&db->event);
 	pool_unref(&db->pool);
 }
@@ -160,6 +179,44 @@ void db_mariadb_lookup(struct db_mariadb *db,
 					 &unreachable);
 	db_mariadb_worker_report(unreachable);
 	callback(ret, ret > 0 ? &row : &db_mariadb_no_row, error, context);
+}
+
+#undef db_mariadb_update
+void db_mariadb_update(struct db_mariadb *db,
+		       const struct db_mariadb_query *query,
+		       const struct db_mariadb_user *user,
+		       struct event *parent_event, pool_t pool,
+		       db_mariadb_lookup_callback_t *callback, void *context)
+{
+	struct db_mariadb_row row;
+	const char *error = NULL;
+	bool unreachable;
+	int ret;
+
+	i_assert(query->update);
+	if (db->rehash_set == NULL) {
+		db->rehash_set = db_mariadb_settings_rehash(db->pool, db->set);
+		db->rehash_hosts = db_mariadb_hosts_init(db->pool,
+							 db->rehash_set,
+							 db->event);
+	}
+	if (!worker) {
+		if (db->rehash_pool == NULL) {
+			db->rehash_pool = db_mariadb_pool_init(db->rehash_set,
+				db->rehash_hosts, db->event, FALSE);
+		}
+		db_mariadb_pool_lookup(db->rehash_pool, query, user,
+				       parent_event, pool, callback, context);
+		return;
+	}
+	if (db->rehash_blocking == NULL) {
+		db->rehash_blocking = db_mariadb_blocking_init(db->rehash_set,
+			db->rehash_hosts, db->event);
+	}
+	ret = db_mariadb_blocking_lookup(db->rehash_blocking, query, user,
+					 parent_event, pool, &row, &error,
+					 &unreachable);
+	callback(ret, &db_mariadb_no_row, error, context);
 }
 
 struct db_mariadb_iter *db_mariadb_iterate_init(struct db_mariadb *db,

@@ -68,6 +68,23 @@ void db_mariadb_lookup(struct db_mariadb *db,
 			typeof(context))), \
 		(db_mariadb_lookup_callback_t *)callback, context)
 
+/* Run an update query (query->update: rehash_query) as the rehash
+   account, on the first host only: through a pool of its own in the auth
+   master, on a blocking connection of its own in an auth-worker. Like
+   db_mariadb_lookup(), but the callback's ret is 1 if a row was changed,
+   0 if none, -1 with the reason in error. */
+void db_mariadb_update(struct db_mariadb *db,
+		       const struct db_mariadb_query *query,
+		       const struct db_mariadb_user *user,
+		       struct event *parent_event, pool_t pool,
+		       db_mariadb_lookup_callback_t *callback, void *context);
+#define db_mariadb_update(db, query, user, parent_event, pool, callback, context) \
+	db_mariadb_update(db, query, user, parent_event, pool - \
+		CALLBACK_TYPECHECK(callback, void (*)( \
+			int, const struct db_mariadb_row *, const char *, \
+			typeof(context))), \
+		(db_mariadb_lookup_callback_t *)callback, context)
+
 /* Iterate the "user" column of a query without placeholders (in an
    auth-worker). */
 struct db_mariadb_iter *db_mariadb_iterate_init(struct db_mariadb *db,
@@ -75,7 +92,8 @@ struct db_mariadb_iter *db_mariadb_iterate_init(struct db_mariadb *db,
 						struct event *parent_event);
 
 /* In the auth master, without waiting: check that the database answers
-   and a passdb's or userdb's query (named name in messages) runs, and,
+   and a passdb's or userdb's query (named name in messages) runs (an
+   update query as the rehash account, changing nothing), and,
    once per database, warn when the account could change data
    (db-mariadb-self-check.c). */
 void db_mariadb_self_check(struct db_mariadb *db, const char *name,
