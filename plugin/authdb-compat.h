@@ -35,6 +35,9 @@ typedef const char *const *authdb_worker_reply_t;
 #  define AUTHDB_CACHE_KEY_USER AUTH_CACHE_KEY_USER
 /* PASSW is checked against the passdb whose id it carries */
 #  define AUTHDB_PASSW_USES_FIRST_PASSDB 0
+/* Dovecot verifies its weak schemes only with auth_allow_weak_schemes */
+#  define AUTHDB_DOVECOT_ALLOWS_WEAK_SCHEMES \
+	(global_auth_settings->allow_weak_schemes)
 
 /* A row's columns: imported as fields directly unless the passdb or
    userdb says fields_import_all = no, and given to its fields { } as
@@ -89,6 +92,8 @@ typedef const char *authdb_worker_reply_t;
 /* PASSW is checked against the first passdb of the service, whichever
    passdb sent it */
 #  define AUTHDB_PASSW_USES_FIRST_PASSDB 1
+/* Dovecot 2.3 has no weak schemes */
+#  define AUTHDB_DOVECOT_ALLOWS_WEAK_SCHEMES TRUE
 
 /* Dovecot 2.3 has no fields { }: every column is imported. */
 static inline struct auth_fields *

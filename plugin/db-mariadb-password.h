@@ -3,9 +3,6 @@
 
 /* Dovecot's name for the scheme of the hashes this module verifies. */
 #define DB_MARIADB_PASSWORD_SCHEME "BLF-CRYPT"
-/* The scheme this module registers in Dovecot, verified with libxcrypt:
-   the auth master sends hashes with it to auth-workers (PASSW). */
-#define DB_MARIADB_WORKER_SCHEME "MARIADB-BCRYPT"
 #define DB_MARIADB_BCRYPT_DEFAULT_COST 10
 /* A bcrypt hash: "$2y$" cost "$" 22 salt and 31 hash characters. */
 #define DB_MARIADB_BCRYPT_LEN 60

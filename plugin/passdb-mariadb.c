@@ -6,14 +6,18 @@
 
    blocking = no (the default): the lookup runs in the auth master on the
    non-blocking connection pool (db-mariadb-pool.c). The master never runs
-   bcrypt: a login whose password is in the verified-login cache is
-   accepted at once, any other is sent to an auth-worker with the PASSW
-   command (as Dovecot's own auth cache does with
-   auth_cache_verify_password_with_worker), checked there with this
-   module's password scheme and remembered on success.
+   a password hash: a login whose password is in the verified-login cache
+   is accepted at once, any other is sent to an auth-worker with the PASSV
+   command and checked there (passdb-mariadb-check.c), and remembered on
+   success.
 
    blocking = yes: Dovecot hands the whole request to an auth-worker
-   process, where the lookup and the bcrypt check run with blocking calls.
+   process, where the lookup and the check run with blocking calls.
+
+   Stored passwords of every scheme Dovecot knows are checked (bcrypt and
+   the other crypt strings with libxcrypt, the rest with Dovecot's own
+   schemes, db-mariadb-scheme.c); weak schemes only with
+   allow_weak_schemes = yes, otherwise the account is treated as locked.
 
    A login that is not a valid local@domain address is an unknown user
    without a query. An unknown user's password is checked against a dummy
@@ -22,7 +26,7 @@
    for a wrong password and response times don't tell which addresses
    exist or are locked. The password query's columns become passdb fields as
    with passdb sql: "user" gives the canonical address, "password" the
-   stored hash, every other column an extra field. A database failure is
+   stored password, every other column an extra field. A database failure is
    always an internal failure (the client is told to try again later),
    never an unknown user or a password mismatch. */
 
@@ -37,16 +41,22 @@
 #include "auth-settings.h"
 #include "safe-memset.h"
 #include "authdb-compat.h"
+#include "hash.h"
 #include "passdb-mariadb.h"
+#include "passdb-mariadb-check.h"
 #include "db-mariadb-conn.h"
 #include "db-mariadb.h"
 #include "db-mariadb-login-cache.h"
 #include "db-mariadb-password.h"
+#include "db-mariadb-scheme.h"
 #include "db-mariadb-user.h"
 
 /* How often a stored hash whose cost differs from a fixed
    unknown_user_cost is warned about. */
 #define PASSDB_MARIADB_COST_WARNING_INTERVAL_SECS 3600
+/* allow_weak_schemes = yes: how many users with a weak scheme are
+   remembered, to be warned about once each */
+#define PASSDB_MARIADB_WEAK_USERS_MAX 10000
 
 struct mariadb_passdb_module {
 	struct passdb_module module;
@@ -64,6 +74,10 @@ struct mariadb_passdb_module {
 	/* a fixed unknown_user_cost: when a hash of another cost may be
 	   warned about next */
 	time_t cost_warning_at;
+	/* allow_weak_schemes = yes: the users with a weak scheme warned
+	   about, and how many were seen */
+	HASH_TABLE(char *, char *) weak_users;
+	unsigned int weak_users_count;
 };
 
 struct passdb_mariadb_request {
@@ -72,12 +86,18 @@ struct passdb_mariadb_request {
 	const char *password;
 	verify_plain_callback_t *verify_callback;
 	lookup_credentials_callback_t *credentials_callback;
-	/* the bare bcrypt hash sent to the worker */
-	const char *hash;
-	/* hash is the dummy hash, checked only to take as long as for a
-	   wrong password: the answer is dummy_result whatever it says */
+	/* the stored password as the query returned it (the key of the
+	   login cache) and its scheme */
+	const char *stored;
+	const char *scheme;
+	/* what the worker checks: the stored password, or a dummy hash */
+	struct passdb_mariadb_check check;
+	/* check.stored is a dummy hash, checked only to take as long as for
+	   a wrong password: the answer is dummy_result whatever it says */
 	bool dummy;
 	enum passdb_result dummy_result;
+	/* why: "unknown_user", "locked" or "weak" (a refused weak scheme) */
+	const char *dummy_reason;
 };
 
 static struct mariadb_passdb_module *
@@ -102,19 +122,26 @@ passdb_mariadb_dummy_hash_cost(struct mariadb_passdb_module *module,
 	return module->dummy_hashes[cost];
 }
 
-/* The hash unknown users and locked accounts are checked against, NULL
-   with unknown_user_cost = 0. */
-static const char *passdb_mariadb_dummy_hash(struct mariadb_passdb_module *module)
+/* The cost of the dummy check, 0 with unknown_user_cost = 0. */
+static unsigned int
+passdb_mariadb_dummy_cost(struct mariadb_passdb_module *module)
 {
 	unsigned int cost = db_mariadb_get_settings(module->db)->unknown_user_cost;
 
-	if (cost == 0)
-		return NULL;
 	if (cost == DB_MARIADB_COST_AUTO) {
 		cost = db_mariadb_cost_tracker_get(&module->costs,
 						   DB_MARIADB_BCRYPT_DEFAULT_COST);
 	}
-	return passdb_mariadb_dummy_hash_cost(module, cost);
+	return cost;
+}
+
+/* The hash unknown users and locked accounts are checked against, NULL
+   with unknown_user_cost = 0. */
+static const char *passdb_mariadb_dummy_hash(struct mariadb_passdb_module *module)
+{
+	unsigned int cost = passdb_mariadb_dummy_cost(module);
+
+	return cost == 0 ? NULL : passdb_mariadb_dummy_hash_cost(module, cost);
 }
 
 /* What a locked account's password field becomes: a dummy hash, checked
@@ -128,15 +155,15 @@ passdb_mariadb_locked_hash(struct mariadb_passdb_module *module)
 		passdb_mariadb_dummy_hash_cost(module, DB_MARIADB_BCRYPT_COST_MIN);
 }
 
-/* A stored hash was read: the dummy check follows its cost (auto), or a
-   fixed cost that differs from it is warned about, since unknown users
-   are then answered faster or slower than wrong passwords. */
+/* A stored bcrypt hash of a cost was read: the dummy check follows its
+   cost (auto), or a fixed cost that differs from it is warned about,
+   since unknown users are then answered faster or slower than wrong
+   passwords. (Other schemes are padded to the dummy check's cost.) */
 static void
-passdb_mariadb_saw_hash(struct auth_request *request, const char *hash)
+passdb_mariadb_saw_bcrypt(struct auth_request *request, unsigned int cost)
 {
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
 	unsigned int fixed = db_mariadb_get_settings(module->db)->unknown_user_cost;
-	unsigned int cost = db_mariadb_password_cost(hash);
 
 	if (fixed == DB_MARIADB_COST_AUTO) {
 		db_mariadb_cost_tracker_add(&module->costs, cost);
@@ -169,10 +196,27 @@ static bool passdb_mariadb_value_reads_as_no(const char *value)
 	return FALSE;
 }
 
+/* A stored password that nobody may log in with: a locked account, or a
+   weak scheme with allow_weak_schemes = no. */
+static bool
+passdb_mariadb_password_refused(struct mariadb_passdb_module *module,
+				const char *value)
+{
+	struct db_mariadb_stored_password stored;
+	const char *error;
+	int ret;
+
+	ret = db_mariadb_stored_password_parse(value, DB_MARIADB_BCRYPT_COST_MAX,
+					       &stored, &error);
+	return ret == 0 || (ret > 0 && stored.weak &&
+		!db_mariadb_get_settings(module->db)->allow_weak_schemes);
+}
+
 /* Turn a lookup's outcome into passdb fields and a result. Returns OK with
-   the stored password (scheme prefix included, NULL if the query returned
-   none) in password_r, or the failure to report. For a locked account
-   password_r is the stored value, while the password field is a hash no
+   the stored password in password_r (the password column's value as the
+   query returned it, else the password field with its scheme; NULL if
+   there is none), or the failure to report. For a locked account, and
+   one whose weak scheme is refused, the password field is a hash no
    password matches (request->passdb_password: what credentials lookups
    and Dovecot's auth cache get). */
 static enum passdb_result
@@ -182,7 +226,7 @@ passdb_mariadb_handle_row(struct auth_request *request, int ret,
 {
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
 	const struct db_mariadb_field *field;
-	const char *value, *hash, *locked = NULL;
+	const char *value, *stored = NULL, *default_scheme;
 	struct auth_fields *fields;
 	bool import_all;
 	unsigned int i;
@@ -226,27 +270,33 @@ passdb_mariadb_handle_row(struct auth_request *request, int ret,
 				auth_request_set_null_field(request, field->name);
 			continue;
 		}
-		if (strcasecmp(field->name, "password") == 0 &&
-		    db_mariadb_password_parse(value, DB_MARIADB_BCRYPT_COST_MAX,
-					      &hash, &error) == 0) {
-			/* a locked account: Dovecot's auth cache (if enabled)
-			   checks later logins against the password field,
-			   where a locked hash would be an error. It gets a
-			   hash that no password matches instead. */
-			locked = value;
-			value = passdb_mariadb_locked_hash(module);
+		default_scheme = DB_MARIADB_PASSWORD_SCHEME;
+		if (strcasecmp(field->name, "password") == 0) {
+			stored = value;
+			if (passdb_mariadb_password_refused(module, value)) {
+				/* Dovecot's auth cache (if enabled) checks
+				   later logins against the password field,
+				   where a locked hash would be an error and a
+				   weak one accepted: it gets a hash that no
+				   password matches instead */
+				value = passdb_mariadb_locked_hash(module);
+			} else {
+				/* a bare $6$ is {CRYPT}, bcrypt {BLF-CRYPT} */
+				default_scheme =
+					db_mariadb_stored_password_default_scheme(value);
+			}
 		}
 		authdb_row_fields_add(fields, field->name, value);
 		if (import_all) {
 			auth_request_set_field(request, field->name, value,
-					       DB_MARIADB_PASSWORD_SCHEME);
+					       default_scheme);
 		}
 	}
 	/* fields { } of the passdb (Dovecot 2.4), with %{mariadb:column} */
 	if (authdb_passdb_fields_apply(request, fields) < 0)
 		return PASSDB_RESULT_INTERNAL_FAILURE;
-	if (locked != NULL)
-		*password_r = locked;
+	if (stored != NULL)
+		*password_r = stored;
 	else if (request->passdb_password != NULL)
 		*password_r = t_strdup(request->passdb_password);
 	return PASSDB_RESULT_OK;
@@ -266,21 +316,74 @@ passdb_mariadb_parse_user(struct auth_request *request,
 	return FALSE;
 }
 
-/* What is left to do after the row was read, before a hash is checked.
-   Returns TRUE with the bare bcrypt hash in hash_r when it must be
-   checked; FALSE with the final result in result_r otherwise. For a locked
-   account with unknown_user_cost > 0, returns TRUE with the dummy hash,
-   dummy_r set and PASSWORD_MISMATCH in result_r. */
-static bool
-passdb_mariadb_want_verify(struct auth_request *request, const char *stored,
-			   const char **hash_r, bool *dummy_r,
-			   enum passdb_result *result_r)
+/* A user whose stored password has a weak scheme that
+   allow_weak_schemes = yes accepts: named in a warning at its first
+   login, with how many such users this process has seen. */
+static void
+passdb_mariadb_weak_seen(struct auth_request *request, const char *scheme)
 {
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
-	const char *scheme, *dummy, *error;
+	const char *user = request->fields.user;
+	char *key;
+
+	if (!hash_table_is_created(module->weak_users)) {
+		hash_table_create(&module->weak_users, module->pool, 0,
+				  str_hash, strcmp);
+	}
+	if (hash_table_lookup(module->weak_users, user) != NULL)
+		return;
+	if (hash_table_count(module->weak_users) < PASSDB_MARIADB_WEAK_USERS_MAX) {
+		key = p_strdup(module->pool, user);
+		hash_table_insert(module->weak_users, key, key);
+	}
+	module->weak_users_count++;
+	e_warning(authdb_event(request), "Stored password has the weak "
+		  "scheme %s, accepted with allow_weak_schemes = yes (%u "
+		  "user%s with a weak scheme seen since start-up): %s",
+		  scheme, module->weak_users_count,
+		  module->weak_users_count == 1 ? "" : "s",
+		  "a new password replaces it");
+}
+
+/* What to check for a stored password that can be used: the padding of
+   schemes other than bcrypt. */
+static void
+passdb_mariadb_want_check(struct passdb_mariadb_request *preq,
+			  const char *stored,
+			  const struct db_mariadb_stored_password *sp)
+{
+	struct auth_request *request = preq->auth_request;
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+
+	if (sp->weak)
+		passdb_mariadb_weak_seen(request, sp->scheme);
+	if (sp->method == DB_MARIADB_METHOD_BCRYPT)
+		passdb_mariadb_saw_bcrypt(request, sp->cost);
+	preq->stored = stored;
+	preq->scheme = p_strdup(request->pool, sp->scheme);
+	preq->check.stored = stored;
+	preq->check.pad_cost = sp->method == DB_MARIADB_METHOD_BCRYPT ? 0 :
+		passdb_mariadb_dummy_cost(module);
+}
+
+/* What is left to do after the row was read, before a password is
+   checked. Returns TRUE when the stored password must be checked (filled
+   into preq); FALSE with the final result in result_r otherwise. For a
+   locked account (or a refused weak scheme) with unknown_user_cost > 0,
+   returns TRUE with the dummy hash in preq->check, preq->dummy set and
+   PASSWORD_MISMATCH in result_r. */
+static bool
+passdb_mariadb_want_verify(struct passdb_mariadb_request *preq,
+			   const char *stored, enum passdb_result *result_r)
+{
+	struct auth_request *request = preq->auth_request;
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+	const struct db_mariadb_settings *set =
+		db_mariadb_get_settings(module->db);
+	struct db_mariadb_stored_password sp;
+	const char *dummy, *error;
 	int ret;
 
-	*dummy_r = FALSE;
 	/* what auth_request_password_verify() does before any scheme */
 	if (request->fields.skip_password_check) {
 		*result_r = PASSDB_RESULT_OK;
@@ -300,27 +403,24 @@ passdb_mariadb_want_verify(struct auth_request *request, const char *stored,
 		return FALSE;
 	}
 
-	scheme = password_get_scheme(&stored);
-	if (scheme != NULL &&
-	    strcasecmp(scheme, DB_MARIADB_PASSWORD_SCHEME) != 0 &&
-	    strcasecmp(scheme, "CRYPT") != 0) {
-		e_error(authdb_event(request), "Stored password has scheme "
-			"%s, this passdb verifies only bcrypt (BLF-CRYPT)",
-			str_sanitize(scheme, 32));
-		*result_r = PASSDB_RESULT_INTERNAL_FAILURE;
-		return FALSE;
-	}
-	ret = db_mariadb_password_parse(stored,
-		db_mariadb_get_settings(module->db)->bcrypt_max_cost,
-		hash_r, &error);
+	ret = passdb_mariadb_check_stored(stored, set->bcrypt_max_cost, &sp,
+					  &error);
 	if (ret < 0) {
 		e_error(authdb_event(request), "Stored password is not "
 			"usable: %s", error);
 		*result_r = PASSDB_RESULT_INTERNAL_FAILURE;
 		return FALSE;
 	}
+	preq->dummy_reason = "locked";
+	if (ret > 0 && sp.weak && !set->allow_weak_schemes) {
+		e_error(authdb_event(request), "Stored password has the weak "
+			"scheme %s, refused: the account is treated as locked "
+			"(allow_weak_schemes = no)", sp.scheme);
+		preq->dummy_reason = "weak";
+		ret = 0;
+	}
 	if (ret > 0) {
-		passdb_mariadb_saw_hash(request, *hash_r);
+		passdb_mariadb_want_check(preq, stored, &sp);
 		return TRUE;
 	}
 
@@ -333,8 +433,8 @@ passdb_mariadb_want_verify(struct auth_request *request, const char *stored,
 	}
 	/* answer as late as for a wrong password */
 	e_debug(authdb_event(request), "Account is locked");
-	*hash_r = dummy;
-	*dummy_r = TRUE;
+	preq->check.stored = dummy;
+	preq->dummy = TRUE;
 	return TRUE;
 }
 
@@ -348,6 +448,18 @@ passdb_mariadb_finish(struct passdb_mariadb_request *preq,
 	auth_request_unref(&request);
 }
 
+static const char *passdb_mariadb_result_name(enum passdb_result result)
+{
+	switch (result) {
+	case PASSDB_RESULT_OK:
+		return "ok";
+	case PASSDB_RESULT_PASSWORD_MISMATCH:
+		return "mismatch";
+	default:
+		return "failed";
+	}
+}
+
 /* The password check is done, here or in a worker. */
 static void
 passdb_mariadb_verified(struct passdb_mariadb_request *preq,
@@ -357,12 +469,27 @@ passdb_mariadb_verified(struct passdb_mariadb_request *preq,
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
 
 	if (preq->dummy) {
-		/* whatever the dummy check said, unless it failed */
+		/* whatever the dummy check said, unless it failed; an
+		   unknown user was logged as such */
 		if (result != PASSDB_RESULT_INTERNAL_FAILURE)
 			result = preq->dummy_result;
-	} else if (result == PASSDB_RESULT_OK && module->login_cache != NULL) {
+		if (result == PASSDB_RESULT_PASSWORD_MISMATCH)
+			authdb_log_password_mismatch(request);
+		passdb_mariadb_finish(preq, result);
+		return;
+	}
+	e_debug(event_create_passthrough(authdb_event(request))->
+		add_category(&event_category_mariadb)->
+		set_name("mariadb_password_check")->
+		add_str("scheme", preq->scheme)->
+		add_str("result", passdb_mariadb_result_name(result))->event(),
+		"Checked a %s password: %s", preq->scheme,
+		passdb_mariadb_result_name(result));
+	if (result == PASSDB_RESULT_PASSWORD_MISMATCH)
+		authdb_log_password_mismatch(request);
+	if (result == PASSDB_RESULT_OK && module->login_cache != NULL) {
 		db_mariadb_login_cache_insert(module->login_cache,
-					      request->fields.user, preq->hash,
+					      request->fields.user, preq->stored,
 					      preq->password, ioloop_time);
 	}
 	passdb_mariadb_finish(preq, result);
@@ -373,27 +500,27 @@ passdb_mariadb_worker_reply(struct auth_worker_connection *conn ATTR_UNUSED,
 			    authdb_worker_reply_t reply, void *context)
 {
 	struct passdb_mariadb_request *preq = context;
+	enum passdb_result result;
 
-	/* a mismatch was logged by the worker */
-	passdb_mariadb_verified(preq, passdb_blocking_auth_worker_reply_parse(
-					preq->auth_request, reply));
+	result = passdb_blocking_auth_worker_reply_parse(preq->auth_request,
+							 reply);
+	passdb_mariadb_verified(preq, result);
 	return TRUE;
 }
 
-/* In the auth master: check the password in an auth-worker with this
-   module's scheme. */
+/* In the auth master: check the password in an auth-worker (PASSV with
+   the check's fields, see passdb-mariadb-check.c). */
 static void passdb_mariadb_verify_in_worker(struct passdb_mariadb_request *preq)
 {
 	struct auth_request *request = preq->auth_request;
 	string_t *str;
 
 	str = t_str_new(256);
-	str_printfa(str, "PASSW\t%u\t", request->passdb->passdb->id);
+	str_printfa(str, "PASSV\t%u\t", request->passdb->passdb->id);
 	str_append_tabescaped(str, preq->password);
-	str_append(str, "\t{"DB_MARIADB_WORKER_SCHEME"}");
-	str_append_tabescaped(str, preq->hash);
 	str_append_c(str, '\t');
 	auth_request_export(request, str);
+	passdb_mariadb_check_export(&preq->check, str);
 	if (!preq->dummy)
 		e_debug(authdb_event(request), "Verifying the password in a worker");
 	auth_worker_call(request->pool, request->fields.user, str_c(str),
@@ -403,28 +530,48 @@ static void passdb_mariadb_verify_in_worker(struct passdb_mariadb_request *preq)
 	safe_memset(str_c_modifiable(str), 0, str_len(str));
 }
 
-/* In an auth-worker (blocking = yes): bcrypt right here. */
-static void passdb_mariadb_verify_here(struct passdb_mariadb_request *preq)
+/* In an auth-worker: run a check, logging why a stored password can't be
+   checked. */
+static enum passdb_result
+passdb_mariadb_run_check(struct auth_request *request, const char *password,
+			 const struct passdb_mariadb_check *check,
+			 const char **new_hash_r)
 {
-	struct auth_request *request = preq->auth_request;
-	enum passdb_result result;
 	const char *error;
 	int ret;
 
-	ret = db_mariadb_password_verify(preq->password, preq->hash, &error);
+	ret = passdb_mariadb_check_password(check, password,
+					    request->fields.original_username,
+					    new_hash_r, &error);
 	if (ret < 0) {
 		e_error(authdb_event(request), "Stored password is not "
 			"usable: %s", error);
-		result = PASSDB_RESULT_INTERNAL_FAILURE;
-	} else if (ret == 0) {
-		/* an unknown user was logged as such */
-		if (!preq->dummy ||
-		    preq->dummy_result == PASSDB_RESULT_PASSWORD_MISMATCH)
-			authdb_log_password_mismatch(request);
-		result = PASSDB_RESULT_PASSWORD_MISMATCH;
-	} else {
-		result = PASSDB_RESULT_OK;
+		return PASSDB_RESULT_INTERNAL_FAILURE;
 	}
+	return ret > 0 ? PASSDB_RESULT_OK : PASSDB_RESULT_PASSWORD_MISMATCH;
+}
+
+/* In an auth-worker, blocking = no: a check the master sent with PASSV. */
+static void
+passdb_mariadb_worker_check(struct auth_request *request,
+			    const char *password,
+			    const struct passdb_mariadb_check *check,
+			    verify_plain_callback_t *callback)
+{
+	const char *new_hash;
+
+	callback(passdb_mariadb_run_check(request, password, check, &new_hash),
+		 request);
+}
+
+/* In an auth-worker (blocking = yes): check right here. */
+static void passdb_mariadb_verify_here(struct passdb_mariadb_request *preq)
+{
+	enum passdb_result result;
+	const char *new_hash;
+
+	result = passdb_mariadb_run_check(preq->auth_request, preq->password,
+					  &preq->check, &new_hash);
 	passdb_mariadb_verified(preq, result);
 }
 
@@ -440,29 +587,31 @@ static void passdb_mariadb_verify(struct passdb_mariadb_request *preq)
    a wrong password: the result is dummy_result whatever it says. */
 static void
 passdb_mariadb_verify_dummy(struct passdb_mariadb_request *preq,
-			    const char *dummy, enum passdb_result dummy_result)
+			    const char *dummy, const char *reason,
+			    enum passdb_result dummy_result)
 {
 	struct auth_request *request = preq->auth_request;
-	const char *reason = dummy_result == PASSDB_RESULT_USER_UNKNOWN ?
-		"unknown user" : "locked account";
 	unsigned int cost = db_mariadb_password_cost(dummy);
 
-	preq->hash = dummy;
+	i_zero(&preq->check);
+	preq->dummy_reason = reason;
+	preq->check.stored = dummy;
 	preq->dummy = TRUE;
 	preq->dummy_result = dummy_result;
 	e_debug(event_create_passthrough(authdb_event(request))->
 		add_category(&event_category_mariadb)->
 		set_name("mariadb_dummy_check")->
-		add_str("reason", dummy_result == PASSDB_RESULT_USER_UNKNOWN ?
-			"unknown_user" : "locked")->
+		add_str("reason", reason)->
 		add_int("cost", cost)->event(),
-		"Verifying a dummy hash of cost %u in a worker (%s)",
-		cost, reason);
+		"Verifying a dummy hash of cost %u in a worker (%s)", cost,
+		strcmp(reason, "unknown_user") == 0 ? "unknown user" :
+		strcmp(reason, "locked") == 0 ? "locked account" :
+		"refused weak scheme");
 	passdb_mariadb_verify(preq);
 }
 
 /* The verified-login cache (auth master, blocking = no): TRUE if this
-   login was verified before with the same stored hash. */
+   login was verified before with the same stored password. */
 static bool passdb_mariadb_login_cache_hit(struct passdb_mariadb_request *preq)
 {
 	struct auth_request *request = preq->auth_request;
@@ -472,7 +621,7 @@ static bool passdb_mariadb_login_cache_hit(struct passdb_mariadb_request *preq)
 	if (module->login_cache == NULL)
 		return FALSE;
 	result = db_mariadb_login_cache_lookup(module->login_cache,
-					       request->fields.user, preq->hash,
+					       request->fields.user, preq->stored,
 					       preq->password, ioloop_time);
 	e_debug(event_create_passthrough(authdb_event(request))->
 		add_category(&event_category_mariadb)->
@@ -495,14 +644,13 @@ passdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
 	enum passdb_result result;
 	const char *stored, *scheme = NULL, *dummy;
-	bool locked;
 
 	result = passdb_mariadb_handle_row(request, ret, row, error, &stored);
 	if (preq->password == NULL) {
 		/* lookup_credentials: the password field (always with a
 		   scheme, a dummy hash for a locked account); bcrypt can't
 		   be converted, so mechanisms other than PLAIN and LOGIN get
-		   SCHEME_NOT_AVAILABLE */
+		   SCHEME_NOT_AVAILABLE for bcrypt users */
 		stored = request->passdb_password;
 		if (stored != NULL)
 			scheme = password_get_scheme(&stored);
@@ -514,20 +662,19 @@ passdb_mariadb_lookup_callback(int ret, const struct db_mariadb_row *row,
 	if (result == PASSDB_RESULT_USER_UNKNOWN &&
 	    (dummy = passdb_mariadb_dummy_hash(module)) != NULL) {
 		/* answer as late as for a wrong password */
-		passdb_mariadb_verify_dummy(preq, dummy, result);
+		passdb_mariadb_verify_dummy(preq, dummy, "unknown_user", result);
 		return;
 	}
 	if (result != PASSDB_RESULT_OK ||
-	    !passdb_mariadb_want_verify(request, stored, &preq->hash, &locked,
-					&result)) {
+	    !passdb_mariadb_want_verify(preq, stored, &result)) {
 		passdb_mariadb_finish(preq, result);
 		return;
 	}
-	if (locked) {
-		passdb_mariadb_verify_dummy(preq, preq->hash, result);
+	if (preq->dummy) {
+		passdb_mariadb_verify_dummy(preq, preq->check.stored,
+					    preq->dummy_reason, result);
 		return;
 	}
-	preq->hash = p_strdup(request->pool, preq->hash);
 	if (passdb_mariadb_login_cache_hit(preq)) {
 		passdb_mariadb_finish(preq, PASSDB_RESULT_OK);
 		return;
@@ -556,8 +703,23 @@ void passdb_mariadb_verify_plain(struct auth_request *request,
 				 const char *password,
 				 verify_plain_callback_t *callback)
 {
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
 	struct passdb_mariadb_request *preq;
+	struct passdb_mariadb_check check;
 
+	/* in an auth-worker, a check the master sent (never with
+	   blocking = yes, where Dovecot sends lookups: fields of another
+	   passdb must not choose the hash) */
+	if (worker && !module->module.blocking &&
+	    passdb_mariadb_check_import(request, &check)) {
+		/* this worker only checks passwords for the master: from now
+		   on it runs below the master, which answers userdb lookups
+		   and cached logins itself. With blocking = yes workers run
+		   the lookups too and keep their priority. */
+		db_mariadb_password_lower_priority();
+		passdb_mariadb_worker_check(request, password, &check, callback);
+		return;
+	}
 	preq = p_new(request->pool, struct passdb_mariadb_request, 1);
 	preq->auth_request = request;
 	preq->password = password;
@@ -673,6 +835,23 @@ passdb_mariadb_check_auth_cache(struct mariadb_passdb_module *module)
 		  "such delay", auth_set->cache_ttl);
 }
 
+/* allow_weak_schemes = yes: say so at start-up; Dovecot 2.4 refuses its
+   weak schemes itself unless auth_allow_weak_schemes = yes. */
+static void passdb_mariadb_check_weak(struct mariadb_passdb_module *module)
+{
+	if (!db_mariadb_get_settings(module->db)->allow_weak_schemes)
+		return;
+	if (!AUTHDB_DOVECOT_ALLOWS_WEAK_SCHEMES) {
+		i_fatal("mariadb: allow_weak_schemes = yes needs Dovecot's "
+			"auth_allow_weak_schemes = yes too (Dovecot 2.4 "
+			"refuses its weak schemes itself)");
+	}
+	e_warning(db_mariadb_get_event(module->db), "allow_weak_schemes = "
+		  "yes: stored passwords of weak schemes (PLAIN, MD5-CRYPT, "
+		  "SHA1, ...) are accepted; each user that has one is named "
+		  "at its first login");
+}
+
 void passdb_mariadb_init(struct passdb_module *_module)
 {
 	struct mariadb_passdb_module *module =
@@ -688,6 +867,7 @@ void passdb_mariadb_init(struct passdb_module *_module)
 	if (!worker) {
 		passdb_mariadb_check_passdbs(module);
 		passdb_mariadb_check_auth_cache(module);
+		passdb_mariadb_check_weak(module);
 	}
 	if (!worker && !_module->blocking && set->login_cache) {
 		module->login_cache = db_mariadb_login_cache_init(
@@ -704,5 +884,7 @@ void passdb_mariadb_deinit(struct passdb_module *_module)
 
 	if (module->login_cache != NULL)
 		db_mariadb_login_cache_deinit(&module->login_cache);
+	if (hash_table_is_created(module->weak_users))
+		hash_table_destroy(&module->weak_users);
 	db_mariadb_unref(&module->db);
 }

@@ -38,8 +38,14 @@ STORED = {
     "truncated": (SAMPLE_HASH[:-5], "temp"),
     "toolong": (SAMPLE_HASH + "xx", "temp"),
     "x2x": ("$2x$" + SAMPLE_HASH[4:], "temp"),
-    "sha512": ("$6$saltsalt$Qm0nGgH7oB9oZkY8r3N6aT2Vx1Lw5P4cE7dJ0fS9uK2iR8hW3qA6zX1vB4nM7kL0jH3gF6dS9aP2oI5uY8tR1e", "temp"),
+    # a well-formed SHA512-CRYPT string (libxcrypt checks it, see
+    # test_schemes): the password doesn't match it
+    "sha512": ("$6$saltsalt$Qm0nGgH7oB9oZkY8r3N6aT2Vx1Lw5P4cE7dJ0fS9uK2iR8hW3qA6zX1vB4nM7kL0jH3gF6dS9aP2oI5uY8tR1e", "fail"),
+    # truncated
+    "sha512short": ("$6$saltsalt$Qm0nGgH7oB9oZkY8r3N6aT2Vx1Lw5P4cE7dJ0fS9uK2iR8hW3qA6zX1vB4nM7kL0jH3gF6dS9aP2oI5uY8t", "temp"),
     "otherscheme": ("{SHA512-CRYPT}$6$saltsalt$Qm0nGgH7oB9o", "temp"),
+    "unknownscheme": ("{NO-SUCH}" + SAMPLE_HASH, "temp"),
+    "bare": ("test1234", "temp"),
     "badcost": ("$2y$99$" + SAMPLE_HASH[7:], "temp"),
     # above bcrypt_max_cost (15): one check would take minutes
     "toocostly": ("$2y$16$" + SAMPLE_HASH[7:], "temp"),
