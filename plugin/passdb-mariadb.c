@@ -18,6 +18,13 @@
    the other crypt strings with libxcrypt, the rest with Dovecot's own
    schemes, db-mariadb-scheme.c); weak schemes only with
    allow_weak_schemes = yes, otherwise the account is treated as locked.
+   With rehash = yes a login whose stored password is not bcrypt of at
+   least rehash_cost gets a new bcrypt hash, made in the auth-worker that
+   verified the password and stored with rehash_query as the rehash
+   account (through the pool in the master, or the worker's own
+   connection with blocking = yes), before the login is answered. A
+   failed update is logged and never fails the login; a password changed
+   meanwhile stays (the query is a compare-and-swap).
 
    A login that is not a valid local@domain address is an unknown user
    without a query. An unknown user's password is checked against a dummy
@@ -64,6 +71,8 @@ struct mariadb_passdb_module {
 	pool_t pool;
 	struct db_mariadb *db;
 	const struct db_mariadb_query *query;
+	/* rehash = yes: stores a new hash after a login, NULL otherwise */
+	const struct db_mariadb_query *rehash_query;
 	/* auth master, blocking = no, login_cache = yes */
 	struct db_mariadb_login_cache *login_cache;
 	/* unknown_user_cost = auto: the costs of the hashes read */
@@ -87,7 +96,7 @@ struct passdb_mariadb_request {
 	verify_plain_callback_t *verify_callback;
 	lookup_credentials_callback_t *credentials_callback;
 	/* the stored password as the query returned it (the key of the
-	   login cache) and its scheme */
+	   login cache, the old hash of a rehash) and its scheme */
 	const char *stored;
 	const char *scheme;
 	/* what the worker checks: the stored password, or a dummy hash */
@@ -98,6 +107,8 @@ struct passdb_mariadb_request {
 	enum passdb_result dummy_result;
 	/* why: "unknown_user", "locked" or "weak" (a refused weak scheme) */
 	const char *dummy_reason;
+	/* the worker made a new hash for rehash_query */
+	const char *new_hash;
 };
 
 static struct mariadb_passdb_module *
@@ -342,11 +353,13 @@ passdb_mariadb_weak_seen(struct auth_request *request, const char *scheme)
 		  "user%s with a weak scheme seen since start-up): %s",
 		  scheme, module->weak_users_count,
 		  module->weak_users_count == 1 ? "" : "s",
-		  "a new password replaces it");
+		  db_mariadb_get_settings(module->db)->rehash ?
+		  "rehash = yes replaces it at the next successful login" :
+		  "rehash = yes would replace it at the next login");
 }
 
 /* What to check for a stored password that can be used: the padding of
-   schemes other than bcrypt. */
+   schemes other than bcrypt, and whether a rehash is wanted. */
 static void
 passdb_mariadb_want_check(struct passdb_mariadb_request *preq,
 			  const char *stored,
@@ -354,6 +367,8 @@ passdb_mariadb_want_check(struct passdb_mariadb_request *preq,
 {
 	struct auth_request *request = preq->auth_request;
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+	const struct db_mariadb_settings *set =
+		db_mariadb_get_settings(module->db);
 
 	if (sp->weak)
 		passdb_mariadb_weak_seen(request, sp->scheme);
@@ -364,6 +379,10 @@ passdb_mariadb_want_check(struct passdb_mariadb_request *preq,
 	preq->check.stored = stored;
 	preq->check.pad_cost = sp->method == DB_MARIADB_METHOD_BCRYPT ? 0 :
 		passdb_mariadb_dummy_cost(module);
+	if (module->rehash_query != NULL &&
+	    (sp->method != DB_MARIADB_METHOD_BCRYPT ||
+	     sp->cost < set->rehash_cost))
+		preq->check.rehash_cost = set->rehash_cost;
 }
 
 /* What is left to do after the row was read, before a password is
@@ -460,6 +479,66 @@ static const char *passdb_mariadb_result_name(enum passdb_result result)
 	}
 }
 
+static void
+passdb_mariadb_rehash_callback(int ret,
+			       const struct db_mariadb_row *row ATTR_UNUSED,
+			       const char *error,
+			       struct passdb_mariadb_request *preq)
+{
+	struct auth_request *request = preq->auth_request;
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+	struct event_passthrough *e;
+
+	e = event_create_passthrough(authdb_event(request))->
+		add_category(&event_category_mariadb)->
+		set_name("mariadb_rehash")->
+		add_str("scheme", preq->scheme)->
+		add_int("cost", preq->check.rehash_cost)->
+		add_str("result", ret < 0 ? "failed" :
+			ret == 0 ? "changed" : "done");
+	if (ret < 0) {
+		e_error(e->event(), "Rehashing the stored password failed "
+			"(the login goes on): %s", error);
+	} else if (ret == 0) {
+		e_warning(e->event(), "Not rehashed: rehash_query changed no "
+			  "row (the stored password changed since the login "
+			  "read it, or the query finds no row)");
+	} else {
+		e_info(e->event(), "Rehashed the stored %s password to "
+		       "bcrypt cost %u", preq->scheme, preq->check.rehash_cost);
+		if (module->login_cache != NULL) {
+			/* the next login reads the new hash */
+			db_mariadb_login_cache_insert(module->login_cache,
+				request->fields.user, preq->new_hash,
+				preq->password, ioloop_time);
+		}
+	}
+	passdb_mariadb_finish(preq, PASSDB_RESULT_OK);
+}
+
+/* After a successful login: store the worker's new hash with rehash_query,
+   comparing with the stored password the login read, then answer. */
+static void passdb_mariadb_rehash(struct passdb_mariadb_request *preq)
+{
+	struct auth_request *request = preq->auth_request;
+	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
+	struct db_mariadb_user user;
+
+	/* the canonical name if the query returned one */
+	if (!passdb_mariadb_parse_user(request, &user)) {
+		passdb_mariadb_rehash_callback(-1, &db_mariadb_no_row,
+			"the login name is not local@domain", preq);
+		return;
+	}
+	user.new_hash = preq->new_hash;
+	user.old_hash = preq->stored;
+	e_debug(authdb_event(request), "Rehashing the stored %s password",
+		preq->scheme);
+	db_mariadb_update(module->db, module->rehash_query, &user,
+			  authdb_event(request), request->pool,
+			  passdb_mariadb_rehash_callback, preq);
+}
+
 /* The password check is done, here or in a worker. */
 static void
 passdb_mariadb_verified(struct passdb_mariadb_request *preq,
@@ -487,7 +566,12 @@ passdb_mariadb_verified(struct passdb_mariadb_request *preq,
 		passdb_mariadb_result_name(result));
 	if (result == PASSDB_RESULT_PASSWORD_MISMATCH)
 		authdb_log_password_mismatch(request);
-	if (result == PASSDB_RESULT_OK && module->login_cache != NULL) {
+	if (result == PASSDB_RESULT_OK && preq->new_hash != NULL) {
+		passdb_mariadb_rehash(preq);
+		return;
+	}
+	if (result == PASSDB_RESULT_OK && module->login_cache != NULL &&
+	    preq->check.rehash_cost == 0) {
 		db_mariadb_login_cache_insert(module->login_cache,
 					      request->fields.user, preq->stored,
 					      preq->password, ioloop_time);
@@ -504,6 +588,8 @@ passdb_mariadb_worker_reply(struct auth_worker_connection *conn ATTR_UNUSED,
 
 	result = passdb_blocking_auth_worker_reply_parse(preq->auth_request,
 							 reply);
+	/* never to the client */
+	preq->new_hash = passdb_mariadb_check_reply_take(preq->auth_request);
 	passdb_mariadb_verified(preq, result);
 	return TRUE;
 }
@@ -548,30 +634,37 @@ passdb_mariadb_run_check(struct auth_request *request, const char *password,
 			"usable: %s", error);
 		return PASSDB_RESULT_INTERNAL_FAILURE;
 	}
+	if (ret > 0 && check->rehash_cost > 0 && *new_hash_r == NULL) {
+		e_error(authdb_event(request), "Rehashing: making the new "
+			"hash failed (the login goes on): %s", error);
+	}
 	return ret > 0 ? PASSDB_RESULT_OK : PASSDB_RESULT_PASSWORD_MISMATCH;
 }
 
-/* In an auth-worker, blocking = no: a check the master sent with PASSV. */
+/* In an auth-worker, blocking = no: a check the master sent with PASSV.
+   The answer goes back with the new hash, if any. */
 static void
 passdb_mariadb_worker_check(struct auth_request *request,
 			    const char *password,
 			    const struct passdb_mariadb_check *check,
 			    verify_plain_callback_t *callback)
 {
+	enum passdb_result result;
 	const char *new_hash;
 
-	callback(passdb_mariadb_run_check(request, password, check, &new_hash),
-		 request);
+	result = passdb_mariadb_run_check(request, password, check, &new_hash);
+	if (new_hash != NULL)
+		passdb_mariadb_check_reply_add(request, new_hash);
+	callback(result, request);
 }
 
 /* In an auth-worker (blocking = yes): check right here. */
 static void passdb_mariadb_verify_here(struct passdb_mariadb_request *preq)
 {
 	enum passdb_result result;
-	const char *new_hash;
 
 	result = passdb_mariadb_run_check(preq->auth_request, preq->password,
-					  &preq->check, &new_hash);
+					  &preq->check, &preq->new_hash);
 	passdb_mariadb_verified(preq, result);
 }
 
@@ -618,7 +711,8 @@ static bool passdb_mariadb_login_cache_hit(struct passdb_mariadb_request *preq)
 	struct mariadb_passdb_module *module = passdb_mariadb_module(request);
 	enum db_mariadb_login_cache_result result;
 
-	if (module->login_cache == NULL)
+	/* a login that rehashes must reach a worker */
+	if (module->login_cache == NULL || preq->check.rehash_cost > 0)
 		return FALSE;
 	result = db_mariadb_login_cache_lookup(module->login_cache,
 					       request->fields.user, preq->stored,
@@ -740,7 +834,8 @@ void passdb_mariadb_lookup_credentials(struct auth_request *request,
 
 struct passdb_module *
 passdb_mariadb_create(pool_t pool, struct db_mariadb *db,
-		      const struct db_mariadb_query *query)
+		      const struct db_mariadb_query *query,
+		      const struct db_mariadb_query *rehash_query)
 {
 	struct mariadb_passdb_module *module;
 
@@ -748,6 +843,8 @@ passdb_mariadb_create(pool_t pool, struct db_mariadb *db,
 	module->pool = pool;
 	module->db = db;
 	module->query = query;
+	if (db_mariadb_get_settings(db)->rehash)
+		module->rehash_query = rehash_query;
 	/* the queries depend on the login name only */
 	module->module.default_cache_key = AUTHDB_CACHE_KEY_USER;
 	module->module.default_pass_scheme = DB_MARIADB_PASSWORD_SCHEME;
@@ -873,8 +970,14 @@ void passdb_mariadb_init(struct passdb_module *_module)
 		module->login_cache = db_mariadb_login_cache_init(
 			set->login_cache_size, set->login_cache_ttl_secs);
 	}
-	if (!worker)
+	if (!worker) {
 		db_mariadb_self_check(module->db, "password_query", module->query);
+		/* the rehash account's connection and grants */
+		if (module->rehash_query != NULL) {
+			db_mariadb_self_check(module->db, "rehash_query",
+					      module->rehash_query);
+		}
+	}
 }
 
 void passdb_mariadb_deinit(struct passdb_module *_module)

@@ -8,11 +8,13 @@
 struct db_mariadb;
 struct db_mariadb_query;
 
-/* A passdb for a database (the reference is taken over) and its password
-   query (which must live as long as the passdb). */
+/* A passdb for a database (the reference is taken over), its password
+   query and its rehash query (used with rehash = yes; both must live as
+   long as the passdb). */
 struct passdb_module *
 passdb_mariadb_create(pool_t pool, struct db_mariadb *db,
-		      const struct db_mariadb_query *query);
+		      const struct db_mariadb_query *query,
+		      const struct db_mariadb_query *rehash_query);
 
 void passdb_mariadb_init(struct passdb_module *module);
 void passdb_mariadb_deinit(struct passdb_module *module);

@@ -46,9 +46,10 @@ static struct passdb_module *
 passdb_mariadb_preinit(pool_t pool, const char *args)
 {
 	struct db_mariadb *db = db_mariadb_init_file(args);
+	const struct db_mariadb_settings *set = db_mariadb_get_settings(db);
 
-	return passdb_mariadb_create(pool, db,
-		db_mariadb_get_settings(db)->parsed_password_query);
+	return passdb_mariadb_create(pool, db, set->parsed_password_query,
+				     set->parsed_rehash_query);
 }
 
 static struct userdb_module *

@@ -94,7 +94,8 @@ passdb_mariadb_preinit(pool_t pool, struct event *event,
 		settings_free(post_set);
 		return -1;
 	}
-	module = passdb_mariadb_create(pool, db, set->parsed_password_query);
+	module = passdb_mariadb_create(pool, db, set->parsed_password_query,
+				       set->parsed_rehash_query);
 	module->default_cache_key =
 		auth_cache_parse_key_and_fields(pool, AUTHDB_CACHE_KEY_USER,
 						&post_set->fields, "mariadb");

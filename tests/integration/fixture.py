@@ -41,15 +41,17 @@ class Servers:
     Dovecot's LMTP (self.postfix, otherwise None). With filters=True (and
     postfix=True) also clamd and rspamd, Postfix's milter, with a DKIM key
     for every domain of the database (self.clamd, self.rspamd,
-    self.dkim_records)."""
+    self.dkim_records). schema_tokens: more placeholders of sql/ to
+    substitute (MariaDB.load_schema()), e.g. the rehash account's."""
 
     def __init__(self, name, module_extra="", dovecot_extra="", auth_listeners="",
                  protocols="imap lmtp", postfix=False, passdb_settings="",
-                 passdbs_before="", filters=False):
+                 passdbs_before="", filters=False, schema_tokens=None):
         self.dir = tempfile.mkdtemp(prefix="mariadb-auth-%s-" % name)
         os.chmod(self.dir, 0o755)
         self.db_password = secrets.token_hex(12)
         self.db = MariaDB(os.path.join(self.dir, "mariadb"), proc.free_port())
+        self.schema_tokens = schema_tokens
         dovecot_dir = os.path.join(self.dir, "dovecot")
         self.postfix = None
         self.clamd = self.rspamd = None
@@ -112,7 +114,8 @@ class Servers:
                 self.replica.replicate_from(self.db)
             else:
                 self.db.start()
-            self.db.load_schema(SQL_DIR, self.db_password)
+            self.db.load_schema(SQL_DIR, self.db_password,
+                                tokens=self.schema_tokens)
             if self.rspamd:
                 self.dkim_records = self.rspamd.make_dkim_keys(
                     self.db.sql("SELECT domain FROM domains", database="mail_server").split())
