@@ -33,8 +33,6 @@ typedef const char *const *authdb_worker_reply_t;
 #    define AUTH_CACHE_KEY_USER "%{user}"
 #  endif
 #  define AUTHDB_CACHE_KEY_USER AUTH_CACHE_KEY_USER
-/* PASSW is checked against the passdb whose id it carries */
-#  define AUTHDB_PASSW_USES_FIRST_PASSDB 0
 /* Dovecot verifies its weak schemes only with auth_allow_weak_schemes */
 #  define AUTHDB_DOVECOT_ALLOWS_WEAK_SCHEMES \
 	(global_auth_settings->allow_weak_schemes)
@@ -89,9 +87,6 @@ typedef const char *authdb_worker_reply_t;
 #  define authdb_worker_send_success() auth_worker_client_send_success()
 #  define AUTHDB_VAR_EXPAND_OK(ret) ((ret) > 0)
 #  define AUTHDB_CACHE_KEY_USER "%u"
-/* PASSW is checked against the first passdb of the service, whichever
-   passdb sent it */
-#  define AUTHDB_PASSW_USES_FIRST_PASSDB 1
 /* Dovecot 2.3 has no weak schemes */
 #  define AUTHDB_DOVECOT_ALLOWS_WEAK_SCHEMES TRUE
 

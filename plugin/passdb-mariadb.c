@@ -867,22 +867,9 @@ static void passdb_mariadb_check_passdbs(struct mariadb_passdb_module *module)
 	struct auth_passdb *passdb, *ours;
 
 	array_foreach(&auths, authp) {
-		/* Dovecot 2.3's auth-workers check PASSW against the first
-		   passdb of the service, whichever passdb sent it, and a
-		   deny passdb fails every password */
-		passdb = (*authp)->passdbs;
-		if (AUTHDB_PASSW_USES_FIRST_PASSDB &&
-		    !module->module.blocking && passdb != NULL &&
-		    passdb->set->deny) {
-			i_fatal("mariadb: blocking = no needs a first passdb "
-				"without deny = yes (auth-workers check "
-				"passwords against the first passdb): put the "
-				"deny passdb after this one and set "
-				"result_success = continue-ok on this one, or "
-				"use blocking = yes");
-		}
 		ours = NULL;
-		for (; passdb != NULL; passdb = passdb->next) {
+		for (passdb = (*authp)->passdbs; passdb != NULL;
+		     passdb = passdb->next) {
 			if (ours != NULL && passdb->set->deny &&
 			    passdb_mariadb_rule_returns(ours->result_success)) {
 				i_fatal("mariadb: the deny passdb after this "

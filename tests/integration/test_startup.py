@@ -142,15 +142,33 @@ class DenyPassdbTest(unittest.TestCase):
         finally:
             s.stop()
 
-    def test_a_deny_passdb_first_is_refused_with_advice_that_works(self):
-        s = Servers("deny-first")
-        s.dovecot.passdbs_before = deny_passdb(write_deny_list(s))
-        s.start()
-        try:
-            wait_for_fatal(s, "put the deny passdb after this one and set result_success = "
-                              "continue-ok on this one")
-        finally:
-            s.stop()
+    def check_denied(self, s):
+        """USERS[0], in the deny list, is refused with either password;
+        USERS[1] logs in with the right one only."""
+        proc.wait_for(lambda: auth(s.dovecot, USERS[1], PASSWORD)[0] == "OK", 30,
+                      what="a login of a user not in the deny list")
+        for password in (PASSWORD, "wrong"):
+            result, fields = auth(s.dovecot, USERS[0], password)
+            self.assertEqual((result, is_tempfail(fields)),
+                             ("FAIL", False), fields)
+        s.dovecot.wait_for_log("User found from deny passdb")
+        self.assertEqual(auth(s.dovecot, USERS[1], "wrong")[0], "FAIL")
+
+    def test_a_deny_passdb_first_denies_in_both_modes(self):
+        """The worker checks the password against the passdb whose id the
+        master sent (PASSV), not against the first one (Dovecot 2.3's
+        PASSW): a deny passdb first works with blocking = no too."""
+        for mode in ("no", "yes"):
+            with self.subTest(blocking=mode):
+                s = Servers("deny-first-" + mode,
+                            module_extra="blocking = %s\n" % mode)
+                s.dovecot.passdbs_before = deny_passdb(write_deny_list(s))
+                s.start()
+                try:
+                    self.check_denied(s)
+                    self.assertEqual(s.dovecot.log_lines("Fatal"), [])
+                finally:
+                    s.stop()
 
     def test_the_advised_configuration_denies_in_both_modes(self):
         for mode in ("no", "yes"):
@@ -160,14 +178,7 @@ class DenyPassdbTest(unittest.TestCase):
                 s.dovecot.dovecot_extra += deny_passdb(write_deny_list(s))
                 s.start()
                 try:
-                    proc.wait_for(lambda: auth(s.dovecot, USERS[1], PASSWORD)[0] == "OK", 30,
-                                  what="a login of a user not in the deny list")
-                    for password in (PASSWORD, "wrong"):
-                        result, fields = auth(s.dovecot, USERS[0], password)
-                        self.assertEqual((result, is_tempfail(fields)),
-                                         ("FAIL", False), fields)
-                    s.dovecot.wait_for_log("User found from deny passdb")
-                    self.assertEqual(auth(s.dovecot, USERS[1], "wrong")[0], "FAIL")
+                    self.check_denied(s)
                 finally:
                     s.stop()
 
