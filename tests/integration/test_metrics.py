@@ -4,11 +4,11 @@ endpoint (service stats' HTTP listener), as an admin's Prometheus would.
 The numbers are those of the requests this test sends."""
 
 import unittest
-import urllib.request
 
 from fixture import PASSWORD, USERS, Servers
 from lib import proc
 from lib.authclient import auth, is_tempfail, userdb
+from lib.dovecot import openmetrics
 
 S = None
 HTTP_PORT = None
@@ -61,19 +61,6 @@ def stats_dump():
     return counts
 
 
-def scrape():
-    """The OpenMetrics endpoint as {series with labels: value}."""
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % HTTP_PORT,
-                                timeout=10) as r:
-        text = r.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            series, _, value = line.rpartition(" ")
-            values[series] = float(value)
-    return values
-
-
 class MetricsTest(unittest.TestCase):
     def test_queries_cache_hits_dummy_checks_and_failures_are_counted(self):
         # 3 logins of one user: a miss, then two hits; a wrong password
@@ -109,7 +96,7 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(counts[("mariadb_login_cache", "duration")], 5, counts)
         self.assertEqual(counts[("mariadb_dummy_check", "duration")], 1, counts)
 
-        metrics = scrape()
+        metrics = openmetrics(HTTP_PORT)
         self.assertEqual(metrics['dovecot_mariadb_login_cache_total{result="hit"}'], 2)
         self.assertEqual(metrics['dovecot_mariadb_login_cache_total{result="miss"}'], 3)
         self.assertEqual(metrics['dovecot_mariadb_dummy_check_total{reason="unknown_user"}'], 1)

@@ -14,11 +14,11 @@ import functools
 import secrets
 import threading
 import unittest
-import urllib.request
 
 from fixture import PASSWORD, Servers, wait_for_first_login
 from lib import proc
 from lib.authclient import auth, is_tempfail
+from lib.dovecot import openmetrics
 from lib.users import (add_user, doveadm_hash, mkpasswd_hash, sql_string,
                        stored_password)
 
@@ -213,19 +213,6 @@ class RehashTest(unittest.TestCase):
         s.dovecot.wait_for_log("Verified-login cache hit", before + 1)
 
 
-def scrape():
-    """The OpenMetrics endpoint as {series with labels: value}."""
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % HTTP_PORT,
-                                timeout=10) as r:
-        text = r.read().decode()
-    values = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            series, _, value = line.rpartition(" ")
-            values[series] = float(value)
-    return values
-
-
 class MetricTest(unittest.TestCase):
     """doc/migration.md: the non-bcrypt logins, counted by scheme, and the
     rehashes, as a Prometheus sees them."""
@@ -238,7 +225,7 @@ class MetricTest(unittest.TestCase):
                   check % ("BLF-CRYPT", "mismatch"), rehash % "done")
 
         def values():
-            m = scrape()
+            m = openmetrics(HTTP_PORT)
             return [m.get(series, 0) for series in wanted]
         before = values()
         address = new_user(s, "metric", doveadm_hash(
@@ -252,7 +239,7 @@ class MetricTest(unittest.TestCase):
         expected = [before[0] + 1, before[1] + 1, before[2] + 1, before[3] + 1]
         proc.wait_for(lambda: values() == expected, 10,
                       what="the counts %s (now %s, all: %s)" % (
-                          expected, values(), sorted(scrape())))
+                          expected, values(), sorted(openmetrics(HTTP_PORT))))
 
 
 class GrantsTest(unittest.TestCase):

@@ -13,6 +13,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import urllib.request
 
 from . import proc
 
@@ -324,3 +325,18 @@ class Dovecot(proc.Daemon):
         writes asynchronously: a line may come after the client's reply."""
         return proc.wait_for(lambda: self.log().count(text) >= count, timeout,
                              what="%d x %r in the log" % (count, text))
+
+
+def openmetrics(port):
+    """What the stats process's OpenMetrics endpoint on 127.0.0.1:port
+    (service stats { inet_listener http { } }) says, as {series with
+    labels: value}."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port,
+                                timeout=10) as r:
+        text = r.read().decode()
+    values = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, _, value = line.rpartition(" ")
+            values[series] = float(value)
+    return values
