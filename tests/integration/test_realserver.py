@@ -43,7 +43,7 @@ import unittest
 import uuid
 
 from fixture import PASSWORD, TOP
-from lib import debroot, docsteps
+from lib import checkout, debroot, docsteps
 from lib.clamd import EICAR, LOCAL_SIGNATURES
 from lib.hostfiles import snapshot
 from lib.mailclient import find_message
@@ -142,22 +142,13 @@ def stop():
         session.close()
 
 
-def source_files():
-    """The checkout's files as git knows them (tracked and new), without
-    build products: what an admin's clone has."""
-    r = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"],
-                       cwd=TOP, capture_output=True, check=True)
-    return [name for name in r.stdout.decode().split("\0")
-            if name and os.path.isfile(os.path.join(TOP, name))]
-
-
 def prepare_root():
     """What the test adds to a fresh Debian: the checkout, and answers an
     admin would type (apt's "Do you want to continue?"), and a freshclam
     that needs no network (FRESHCLAM, found before Debian's in PATH).
     Maintainer scripts don't start services (policy-rc.d): the steps start
     them with `service`, which does not ask policy-rc.d."""
-    S.copy_in(TOP, SOURCE, source_files())
+    S.copy_in(TOP, SOURCE, checkout.files())
     S.write_file("/etc/apt/apt.conf.d/90assume-yes", 'APT::Get::Assume-Yes "true";\n')
     # faster installs, the same server: no fsync per file (the root is
     # thrown away), no manuals, documentation or translations
