@@ -33,6 +33,7 @@ skipped: it builds both versions itself, from the source."""
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -148,9 +149,14 @@ class Built:
         self.abi = None
         self.dist = []
 
-    def version_upstream(self):
-        """The version of the package: AC_INIT's (a native package)."""
+    def deb_version(self):
+        """The binary package's version: debian/changelog's (AC_INIT's,
+        a native package), "+dovecot" and the ABI."""
         return self.deb().split("_")[1]
+
+    def version_upstream(self):
+        """AC_INIT's version."""
+        return self.deb_version().split("+")[0]
 
     def deb(self):
         [deb] = [name for name in self.debs if name.startswith(PACKAGE + "_")]
@@ -297,6 +303,10 @@ class PackageTests:
 
     # -- the package
 
+    def test_its_version_names_the_dovecot_abi(self):
+        self.assertEqual(self.built.deb_version(),
+                         "%s+dovecot%s" % (self.built.version_upstream(), self.built.abi))
+
     def test_depends_on_the_abi_of_the_dovecot_it_was_built_with(self):
         status, depends = self.status.split("\n")[:2]
         self.assertEqual(status, "install ok installed")
@@ -369,8 +379,17 @@ class Dovecot24Test(PackageTests, unittest.TestCase):
     VERSION = "2.4"
 
 
-class WrongDovecotTest(unittest.TestCase):
-    """A package built for one Dovecot is refused by apt on the other."""
+class BothDovecotsTest(unittest.TestCase):
+    """The packages built for the two Dovecots side by side."""
+
+    def test_the_packages_differ_in_file_name_and_version(self):
+        # one pool, one directory of .debs holds both; 2.4's version sorts
+        # higher, as an upgrade from Debian 12 to 13 needs
+        old, new = build("2.3"), build("2.4")
+        self.assertNotEqual(old.deb(), new.deb())
+        newer, older = new.deb_version(), old.deb_version()
+        r = subprocess.run(["dpkg", "--compare-versions", newer, "gt", older])
+        self.assertEqual(r.returncode, 0, "%s is not newer than %s" % (newer, older))
 
     def test_apt_refuses_the_package_of_the_other_dovecot(self):
         for version, other in (("2.3", "2.4"), ("2.4", "2.3")):
