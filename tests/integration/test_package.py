@@ -34,6 +34,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -92,7 +93,10 @@ def setUpModule():
 
 def tearDownModule():
     for built in _built.values():
-        shutil.rmtree(built.dir, ignore_errors=True)
+        if os.environ.get("KEEP_TEST_DIRS"):
+            print("kept %s" % built.dir, file=sys.stderr)
+        else:
+            shutil.rmtree(built.dir, ignore_errors=True)
 
 
 def elapsed(label, start):
