@@ -39,7 +39,7 @@ import tempfile
 import time
 import unittest
 
-from fixture import PASSWORD, TOP
+from fixture import PASSWORD, TOP, USERS
 from lib import checkout, debroot, docsteps
 
 PACKAGE = "dovecot-mariadb-auth"
@@ -58,7 +58,7 @@ MODULE_DIR = "/usr/lib/dovecot/modules"
 # the copy of the checkout; dpkg-buildpackage writes into its parent
 SOURCE = "/usr/local/src/build/dovecot-mariadb-auth"
 BUILD_DIR = os.path.dirname(SOURCE)
-USER = "deepwood@nahida.net"
+USER = USERS[1]  # deepwood@nahida.net, sql/04-sample-data.sql
 # the test's Dovecot: doc/dovecot/README.md's auth part, with the
 # package's files (PW from sql/README's steps)
 DOVECOT_STEPS = {
