@@ -330,8 +330,8 @@ class PackageTests:
                      "doc/dovecot/auth-mariadb.conf.ext", "doc/dovecot/24/auth-mariadb.conf.ext",
                      "doc/postfix/main.cf", "doc/rspamd/local.d/dkim_signing.conf"):
             self.assertIn("%s/%s" % (EXAMPLES, path), self.regular)
-        for name in ("README.Debian", "copyright", "configuration.md.gz", "README.md.gz",
-                     "changelog.gz"):
+        for name in ("README.Debian", "copyright", "configuration.md.gz", "migration.md.gz",
+                     "README.md.gz", "changelog.gz"):
             self.assertIn("%s/%s" % (DOC, name), self.regular)
         # nothing else: Dovecot's module directories and the documentation
         elsewhere = [f for f in self.regular
