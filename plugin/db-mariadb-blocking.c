@@ -9,7 +9,9 @@
    DB_MARIADB_HOST_RETRY_SECS by a timer (an idle worker would otherwise
    keep it for ever), so that the next lookup tries the primary first
    again. Iteration (doveadm user '*', doveadm -A) always runs in a worker
-   and streams its query over a connection of its own.
+   and streams its query over a connection of its own. A worker may wait,
+   so a host given by name is resolved here with blocking calls, and its
+   addresses are tried in order, as the pool does.
 
    What a failed query means is decided by the failure policy, the same
    as for the pool (db-mariadb-failure.c). */
@@ -17,6 +19,7 @@
 #include "auth-common.h"
 #include "array.h"
 #include "ioloop.h"
+#include "net.h"
 #include "str.h"
 #include "db-mariadb-failure.h"
 #include "db-mariadb-params.h"
@@ -53,6 +56,51 @@ struct db_mariadb_iter {
 	char *error;
 };
 
+/* Connect to a host, at each of its addresses in turn if it is given by
+   name. Returns the handle (with the host and address connected to in
+   host_r), or NULL with MariaDB's error number; why an address failed is
+   appended to errors either way. */
+static MYSQL *
+db_mariadb_blocking_connect_host(const struct db_mariadb_settings *set,
+				 const struct db_mariadb_host *host,
+				 const char **host_r, unsigned int *errno_r,
+				 string_t *errors)
+{
+	struct db_mariadb_connect_args args;
+	const struct ip_addr *ips = NULL, *ip;
+	const char *error;
+	unsigned int i, ips_count = 1;
+	MYSQL *mysql;
+
+	*host_r = db_mariadb_host_addr_str(host, NULL);
+	if (db_mariadb_host_needs_lookup(host) &&
+	    db_mariadb_host_resolve(host, &ips, &ips_count, &error) < 0) {
+		str_append(errors, db_mariadb_host_lookup_error(host, error,
+								errno_r));
+		return NULL;
+	}
+	for (i = 0; i < ips_count; i++) {
+		ip = ips == NULL ? NULL : &ips[i];
+		db_mariadb_connect_args(set, host,
+					ip == NULL ? NULL : net_ip2addr(ip),
+					&args);
+		mysql = db_mariadb_mysql_init(set, FALSE);
+		if (mysql_real_connect(mysql, args.host, args.user,
+				       args.password, args.dbname, args.port,
+				       args.unix_socket, 0) != NULL) {
+			*host_r = db_mariadb_host_addr_str(host, ip);
+			return mysql;
+		}
+		*errno_r = mysql_errno(mysql);
+		if (str_len(errors) > 0)
+			str_append(errors, ", ");
+		str_append(errors, db_mariadb_connect_error(set, host, ip,
+							    mysql));
+		mysql_close(mysql);
+	}
+	return NULL;
+}
+
 /* Connect to the first host that answers, in the hosts' order. Returns
    the handle with the host's index, or NULL with the reason in error_r. */
 static MYSQL *
@@ -61,10 +109,9 @@ db_mariadb_blocking_connect_any(const struct db_mariadb_settings *set,
 				struct event *event, unsigned int *host_idx_r,
 				unsigned int *errno_r, const char **error_r)
 {
-	struct db_mariadb_connect_args args;
 	struct db_mariadb_host_iter iter;
-	const char *host, *error;
-	string_t *errors;
+	const char *host;
+	string_t *errors, *error;
 	unsigned int i;
 	MYSQL *mysql;
 
@@ -73,34 +120,33 @@ db_mariadb_blocking_connect_any(const struct db_mariadb_settings *set,
 		return NULL;
 
 	errors = t_str_new(128);
+	error = t_str_new(128);
 	db_mariadb_hosts_iter_init(hosts, &iter);
 	str_append(errors, db_mariadb_hosts_iter_reason(&iter));
 	while (db_mariadb_hosts_iter_next(hosts, &iter, &i)) {
-		host = db_mariadb_hosts_name(hosts, i);
-		db_mariadb_connect_args(set, db_mariadb_host(hosts, i), &args);
-		mysql = db_mariadb_mysql_init(set, FALSE);
-		if (mysql_real_connect(mysql, args.host, args.user,
-				       args.password, args.dbname, args.port,
-				       args.unix_socket, 0) != NULL) {
+		str_truncate(error, 0);
+		mysql = db_mariadb_blocking_connect_host(set,
+			db_mariadb_host(hosts, i), &host, errno_r, error);
+		if (mysql != NULL) {
 			db_mariadb_hosts_backoff_reset(hosts);
-			if (i == 0)
-				e_debug(event, "Connected to %s", host);
-			else {
+			if (i != 0) {
 				e_warning(event, "Connected to %s, not to "
 					  "the primary: %s", host,
 					  str_c(errors));
+			} else if (str_len(error) > 0) {
+				/* another of the primary's addresses failed */
+				e_warning(event, "Connected to %s after: %s",
+					  host, str_c(error));
+			} else {
+				e_debug(event, "Connected to %s", host);
 			}
 			*host_idx_r = i;
 			return mysql;
 		}
-		*errno_r = mysql_errno(mysql);
-		error = t_strdup_printf("%s: %u: %s", host, mysql_errno(mysql),
-					mysql_error(mysql));
-		mysql_close(mysql);
-		db_mariadb_host_failed(hosts, i, error);
+		db_mariadb_host_failed(hosts, i, str_c(error));
 		if (str_len(errors) > 0)
 			str_append(errors, ", ");
-		str_append(errors, error);
+		str_append_str(errors, error);
 	}
 	db_mariadb_hosts_backoff_start(hosts, str_c(errors), *errno_r);
 	*error_r = t_strdup_printf("Could not connect to any database host: %s",

@@ -12,6 +12,12 @@
      (skipped for DB_MARIADB_HOST_RETRY_SECS), and a back-off when every
      host failed (1 s doubling up to 8 s, during which lookups fail at once
      instead of each waiting for connect_timeout);
+   - host names: resolved by the module (in the auth master through
+     Dovecot's dns-client service, never waiting for a name server;
+     blocking in auth-workers), which then connects to the addresses in
+     order. libmariadb would resolve a name with blocking calls, and it
+     checks a TLS certificate against the host it is given: here that is
+     the address, in both modes;
    - prepared statements, kept per connection and per query, and reading
      their rows as strings;
    - the query event, mariadb_query_finished, as lib-sql emits
@@ -22,11 +28,14 @@
 #include "auth-common.h"
 #include "array.h"
 #include "ioloop.h"
+#include "net.h"
 #include "str.h"
 #include "time-util.h"
 #include "db-mariadb-query.h"
 #include "db-mariadb-row.h"
 #include "db-mariadb-conn.h"
+
+#include <errmsg.h>
 
 #define DB_MARIADB_BACKOFF_MIN_MSECS 1000
 #define DB_MARIADB_BACKOFF_MAX_MSECS 8000
@@ -98,6 +107,15 @@ const char *db_mariadb_hosts_name(struct db_mariadb_hosts *hosts,
 {
 	i_assert(host_idx < hosts->set->parsed_hosts_count);
 	return hosts->names[host_idx];
+}
+
+const char *db_mariadb_host_addr_str(const struct db_mariadb_host *host,
+				     const struct ip_addr *ip)
+{
+	if (ip == NULL)
+		return db_mariadb_host_str(host);
+	return t_strdup_printf("%s (%s)", db_mariadb_host_str(host),
+			       net_ip2addr(ip));
 }
 
 bool db_mariadb_host_is_skipped(struct db_mariadb_hosts *hosts,
@@ -229,8 +247,59 @@ MYSQL *db_mariadb_mysql_init(const struct db_mariadb_settings *set,
 	return mysql;
 }
 
+bool db_mariadb_host_needs_lookup(const struct db_mariadb_host *host)
+{
+	struct ip_addr ip;
+
+	return host->socket_path == NULL &&
+		strcmp(host->name, "localhost") != 0 &&
+		net_addr2ip(host->name, &ip) < 0;
+}
+
+void db_mariadb_host_lookup_settings(const struct db_mariadb_settings *set,
+				     struct event *event,
+				     struct dns_lookup_settings *dns_set_r)
+{
+	i_zero(dns_set_r);
+	/* relative to base_dir, as the auth process's own lookups */
+	dns_set_r->dns_client_socket_path = DNS_CLIENT_SOCKET_NAME;
+	dns_set_r->timeout_msecs = set->connect_timeout_secs * 1000;
+	dns_set_r->event_parent = event;
+}
+
+int db_mariadb_host_resolve(const struct db_mariadb_host *host,
+			    const struct ip_addr **ips_r,
+			    unsigned int *ips_count_r, const char **error_r)
+{
+	struct ip_addr *ips;
+	int ret;
+
+	ret = net_gethostbyname(host->name, &ips, ips_count_r);
+	if (ret != 0) {
+		*error_r = net_gethosterror(ret);
+		return -1;
+	}
+	if (*ips_count_r == 0) {
+		*error_r = "no address";
+		return -1;
+	}
+	*ips_r = ips;
+	return 0;
+}
+
+const char *db_mariadb_host_lookup_error(const struct db_mariadb_host *host,
+					 const char *reason,
+					 unsigned int *error_code_r)
+{
+	*error_code_r = CR_UNKNOWN_HOST;
+	return t_strdup_printf("%s: %u: Could not resolve %s: %s",
+			       db_mariadb_host_str(host), CR_UNKNOWN_HOST,
+			       host->name, reason);
+}
+
 void db_mariadb_connect_args(const struct db_mariadb_settings *set,
 			     const struct db_mariadb_host *host,
+			     const char *address,
 			     struct db_mariadb_connect_args *args_r)
 {
 	i_zero(args_r);
@@ -240,9 +309,18 @@ void db_mariadb_connect_args(const struct db_mariadb_settings *set,
 	if (host->socket_path != NULL)
 		args_r->unix_socket = host->socket_path;
 	else {
-		args_r->host = host->name;
+		args_r->host = address != NULL ? address : host->name;
 		args_r->port = host->port;
 	}
+}
+
+const char *
+db_mariadb_connect_error(const struct db_mariadb_settings *set ATTR_UNUSED,
+			 const struct db_mariadb_host *host,
+			 const struct ip_addr *ip, MYSQL *mysql)
+{
+	return t_strdup_printf("%s: %u: %s", db_mariadb_host_addr_str(host, ip),
+			       mysql_errno(mysql), mysql_error(mysql));
 }
 
 MYSQL_STMT *db_mariadb_stmt_find(ARRAY_TYPE(db_mariadb_stmt) *stmts,

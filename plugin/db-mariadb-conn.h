@@ -6,6 +6,7 @@
    auth-worker). Calls nothing above it. */
 
 #include "array.h"
+#include "dns-lookup.h"
 #include "db-mariadb-settings.h"
 
 #include <mysql.h>
@@ -73,6 +74,10 @@ db_mariadb_host(struct db_mariadb_hosts *hosts, unsigned int host_idx);
    socket's path. */
 const char *db_mariadb_hosts_name(struct db_mariadb_hosts *hosts,
 				  unsigned int host_idx);
+/* A host, with the address it was resolved to if ip isn't NULL:
+   "db1.example.com:3306 (192.0.2.1)". */
+const char *db_mariadb_host_addr_str(const struct db_mariadb_host *host,
+				     const struct ip_addr *ip);
 
 /* Returns TRUE if connecting is allowed now, FALSE with the reason in
    error_r while a back-off after failed connects lasts. */
@@ -89,15 +94,45 @@ void db_mariadb_hosts_backoff_reset(struct db_mariadb_hosts *hosts);
 MYSQL *db_mariadb_mysql_init(const struct db_mariadb_settings *set,
 			     bool nonblocking);
 
+/* A host given by a name that the module resolves itself, so that the
+   auth master never waits for a name server (not an address, a unix
+   socket, or "localhost", which libmariadb reaches by its socket). The
+   module then connects to the addresses, in order. */
+bool db_mariadb_host_needs_lookup(const struct db_mariadb_host *host);
+/* dns_lookup() settings for resolving a host without blocking (Dovecot's
+   dns-client service; connect_timeout bounds the lookup). */
+void db_mariadb_host_lookup_settings(const struct db_mariadb_settings *set,
+				     struct event *event,
+				     struct dns_lookup_settings *dns_set_r);
+/* Resolve a host's name with blocking calls (auth-workers may wait).
+   Returns 0 with the addresses (from the data stack), or -1 with the
+   reason in error_r. */
+int db_mariadb_host_resolve(const struct db_mariadb_host *host,
+			    const struct ip_addr **ips_r,
+			    unsigned int *ips_count_r, const char **error_r);
+/* Why a host could not be resolved ("host: 2005: Could not resolve NAME:
+   reason"); error_code_r is MariaDB's "unknown host" error. */
+const char *db_mariadb_host_lookup_error(const struct db_mariadb_host *host,
+					 const char *reason,
+					 unsigned int *error_code_r);
+
 /* What mysql_real_connect() and mysql_real_connect_start() are given for
-   a host. */
+   a host, at address (the text of one of its addresses if the module
+   resolved it, else NULL). libmariadb keeps pointing to the strings until
+   connecting has finished. */
 struct db_mariadb_connect_args {
 	const char *host, *user, *password, *dbname, *unix_socket;
 	unsigned int port;
 };
 void db_mariadb_connect_args(const struct db_mariadb_settings *set,
 			     const struct db_mariadb_host *host,
+			     const char *address,
 			     struct db_mariadb_connect_args *args_r);
+/* Why connecting to a host (at the address ip, or NULL) failed: "host
+   (address): errno: error". */
+const char *db_mariadb_connect_error(const struct db_mariadb_settings *set,
+				     const struct db_mariadb_host *host,
+				     const struct ip_addr *ip, MYSQL *mysql);
 
 /* The statements prepared on one connection, by query. */
 struct db_mariadb_stmt {

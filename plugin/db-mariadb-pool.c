@@ -10,7 +10,10 @@
    store_result; the stored result is then read without waiting.
 
    pool_size connections are opened on demand, hosts tried in order (the
-   connection leaf, db-mariadb-conn.c). Requests wait in a FIFO queue of at
+   connection leaf, db-mariadb-conn.c). A host given by name is resolved
+   first, through Dovecot's dns-client service (dns_lookup(): the name
+   server's answer is awaited like the database's), and its addresses are
+   tried in order. Requests wait in a FIFO queue of at
    most queue_limit entries while every connection is busy; each has one
    deadline (query_timeout) that covers the wait and the query. A
    connection whose query runs into the deadline is closed (its result
@@ -28,6 +31,7 @@
 #include "array.h"
 #include "ioloop.h"
 #include "llist.h"
+#include "net.h"
 #include "str.h"
 #include "db-mariadb-failure.h"
 #include "db-mariadb-params.h"
@@ -60,6 +64,14 @@ struct db_mariadb_pool_conn {
 	MYSQL *mysql;
 	struct db_mariadb_host_iter host_iter;
 	unsigned int host_idx;
+	/* a host given by name: its lookup, then its addresses and the one
+	   being connected to */
+	struct dns_lookup *dns_lookup;
+	struct ip_addr *ips;
+	unsigned int ips_count, ip_idx;
+	/* the current address as text, which libmariadb reads while it
+	   connects */
+	char *address;
 	time_t connected_at;
 	/* served a query since it was opened */
 	bool used;
@@ -148,6 +160,8 @@ static void db_mariadb_conn_close(struct db_mariadb_pool_conn *conn)
 {
 	int fd;
 
+	if (conn->dns_lookup != NULL)
+		dns_lookup_abort(&conn->dns_lookup);
 	db_mariadb_conn_unwait(conn);
 	if (conn->mysql != NULL && conn->state != DB_MARIADB_CONN_IDLE) {
 		/* in the middle of a step, or failed: a dead or hung server
@@ -175,6 +189,13 @@ static void db_mariadb_conn_close(struct db_mariadb_pool_conn *conn)
 static const char *db_mariadb_conn_host(struct db_mariadb_pool_conn *conn)
 {
 	return db_mariadb_hosts_name(conn->pool->hosts, conn->host_idx);
+}
+
+/* the address being connected to of a host given by name, else NULL */
+static const struct ip_addr *
+db_mariadb_conn_ip(struct db_mariadb_pool_conn *conn)
+{
+	return conn->ip_idx < conn->ips_count ? &conn->ips[conn->ip_idx] : NULL;
 }
 
 /* Detach the running request from a connection that failed it. */
@@ -221,16 +242,68 @@ static void db_mariadb_conn_wait(struct db_mariadb_pool_conn *conn, int status)
 	}
 }
 
+/* Connect to the current host at its current address (if it has one). */
+static void db_mariadb_conn_connect_ip(struct db_mariadb_pool_conn *conn)
+{
+	const struct ip_addr *ip = db_mariadb_conn_ip(conn);
+
+	i_free(conn->address);
+	if (ip != NULL)
+		conn->address = i_strdup(net_ip2addr(ip));
+	conn->mysql = db_mariadb_mysql_init(conn->pool->set, TRUE);
+	db_mariadb_conn_run(conn, TRUE, 0);
+}
+
+static void db_mariadb_conn_connect_failed(struct db_mariadb_pool_conn *conn,
+					   unsigned int err,
+					   const char *error);
+
+static void
+db_mariadb_conn_resolved(const struct dns_lookup_result *result,
+			 struct db_mariadb_pool_conn *conn)
+{
+	const struct db_mariadb_host *host =
+		db_mariadb_host(conn->pool->hosts, conn->host_idx);
+	unsigned int err;
+	const char *error;
+
+	conn->dns_lookup = NULL;
+	if (result->ret != 0) {
+		error = db_mariadb_host_lookup_error(host, result->error, &err);
+		db_mariadb_conn_connect_failed(conn, err, error);
+		return;
+	}
+	e_debug(conn->pool->event, "Resolved %s to %s (%u ms)", host->name,
+		net_ip2addr(&result->ips[0]), result->msecs);
+	conn->ips = i_new(struct ip_addr, result->ips_count);
+	memcpy(conn->ips, result->ips, sizeof(*conn->ips) * result->ips_count);
+	conn->ips_count = result->ips_count;
+	db_mariadb_conn_connect_ip(conn);
+}
+
 /* Connect to the next host in line; FALSE when none is left. */
 static bool db_mariadb_conn_connect_next(struct db_mariadb_pool_conn *conn)
 {
+	struct dns_lookup_settings dns_set;
+	const struct db_mariadb_host *host;
+
 	if (!db_mariadb_hosts_iter_next(conn->pool->hosts, &conn->host_iter,
 					&conn->host_idx))
 		return FALSE;
-	conn->mysql = db_mariadb_mysql_init(conn->pool->set, TRUE);
 	conn->state = DB_MARIADB_CONN_CONNECTING;
 	conn->step = DB_MARIADB_STEP_CONNECT;
-	db_mariadb_conn_run(conn, TRUE, 0);
+	i_free(conn->ips);
+	conn->ips_count = conn->ip_idx = 0;
+	host = db_mariadb_host(conn->pool->hosts, conn->host_idx);
+	if (!db_mariadb_host_needs_lookup(host)) {
+		db_mariadb_conn_connect_ip(conn);
+		return TRUE;
+	}
+	/* on failure the callback has been called already */
+	db_mariadb_host_lookup_settings(conn->pool->set, conn->pool->event,
+					&dns_set);
+	(void)dns_lookup(host->name, &dns_set, db_mariadb_conn_resolved, conn,
+			 &conn->dns_lookup);
 	return TRUE;
 }
 
@@ -260,33 +333,44 @@ static void db_mariadb_pool_close_unneeded(struct db_mariadb_pool *pool)
 static void db_mariadb_conn_connected(struct db_mariadb_pool_conn *conn)
 {
 	struct db_mariadb_pool *pool = conn->pool;
+	const char *host = db_mariadb_host_addr_str(
+		db_mariadb_host(pool->hosts, conn->host_idx),
+		db_mariadb_conn_ip(conn));
 
 	conn->state = DB_MARIADB_CONN_IDLE;
 	conn->connected_at = ioloop_time;
 	conn->used = FALSE;
 	db_mariadb_hosts_backoff_reset(pool->hosts);
-	if (conn->host_idx == 0)
-		e_debug(pool->event, "Connected to %s", db_mariadb_conn_host(conn));
-	else {
+	if (conn->host_idx != 0) {
 		e_warning(pool->event, "Connected to %s, not to the primary: %s",
-			  db_mariadb_conn_host(conn),
+			  host, str_c(conn->connect_errors));
+	} else if (str_len(conn->connect_errors) > 0) {
+		/* another of the primary's addresses failed */
+		e_warning(pool->event, "Connected to %s after: %s", host,
 			  str_c(conn->connect_errors));
+	} else {
+		e_debug(pool->event, "Connected to %s", host);
 	}
 	db_mariadb_pool_dispatch(pool);
 }
 
-static void db_mariadb_conn_connect_failed(struct db_mariadb_pool_conn *conn)
+static void db_mariadb_conn_connect_failed(struct db_mariadb_pool_conn *conn,
+					   unsigned int err, const char *error)
 {
 	struct db_mariadb_pool *pool = conn->pool;
-	const char *error;
 
-	conn->connect_errno = mysql_errno(conn->mysql);
-	error = t_strdup_printf("%s: %u: %s", db_mariadb_conn_host(conn),
-				conn->connect_errno, mysql_error(conn->mysql));
+	conn->connect_errno = err;
 	if (str_len(conn->connect_errors) > 0)
 		str_append(conn->connect_errors, ", ");
 	str_append(conn->connect_errors, error);
 	db_mariadb_conn_close(conn);
+	if (++conn->ip_idx < conn->ips_count) {
+		/* the name's next address */
+		conn->state = DB_MARIADB_CONN_CONNECTING;
+		conn->step = DB_MARIADB_STEP_CONNECT;
+		db_mariadb_conn_connect_ip(conn);
+		return;
+	}
 	db_mariadb_host_failed(pool->hosts, conn->host_idx, error);
 
 	if (db_mariadb_conn_connect_next(conn))
@@ -432,9 +516,14 @@ static void db_mariadb_conn_step_done(struct db_mariadb_pool_conn *conn)
 
 	switch (conn->step) {
 	case DB_MARIADB_STEP_CONNECT:
-		if (conn->ret_mysql == NULL)
-			db_mariadb_conn_connect_failed(conn);
-		else
+		if (conn->ret_mysql == NULL) {
+			db_mariadb_conn_connect_failed(conn,
+				mysql_errno(conn->mysql),
+				db_mariadb_connect_error(conn->pool->set,
+					db_mariadb_host(conn->pool->hosts,
+							conn->host_idx),
+					db_mariadb_conn_ip(conn), conn->mysql));
+		} else
 			db_mariadb_conn_connected(conn);
 		return;
 	case DB_MARIADB_STEP_PREPARE:
@@ -490,7 +579,8 @@ static void db_mariadb_conn_run(struct db_mariadb_pool_conn *conn, bool start,
 		if (start) {
 			db_mariadb_connect_args(conn->pool->set,
 				db_mariadb_host(conn->pool->hosts,
-						conn->host_idx), &args);
+						conn->host_idx),
+				conn->address, &args);
 			status = mysql_real_connect_start(&conn->ret_mysql,
 				conn->mysql, args.host, args.user,
 				args.password, args.dbname, args.port,
@@ -690,6 +780,8 @@ void db_mariadb_pool_deinit(struct db_mariadb_pool **_pool)
 	for (i = 0; i < pool->set->pool_size; i++) {
 		str_free(&pool->conns[i].connect_errors);
 		array_free(&pool->conns[i].stmts);
+		i_free(pool->conns[i].ips);
+		i_free(pool->conns[i].address);
 	}
 	i_free(pool->conns);
 	i_free(pool);
