@@ -179,7 +179,8 @@ class Dovecot(proc.Daemon):
                  imap_port=None, uid=8, gid=8, protocols="imap lmtp",
                  connect_timeout=3, query_timeout=3, module_extra="",
                  dovecot_extra="", auth_listeners="", lmtp_listeners="",
-                 passdb_settings="", passdbs_before="", instance=None):
+                 passdb_settings="", passdbs_before="", instance=None,
+                 etc_files=None):
         self.dir = os.path.abspath(basedir)
         self.module_so = module_so
         self.db_hosts = db_hosts
@@ -200,6 +201,10 @@ class Dovecot(proc.Daemon):
         # extra unix_listener blocks in service lmtp (e.g. for Postfix)
         self.lmtp_listeners = lmtp_listeners
         self.instance = instance or "test-%d" % self.imap_port
+        # {path under /etc: file put over it in Dovecot's mount namespace},
+        # e.g. a resolv.conf naming the test's name server
+        # (lib/nameserver.py); the host's files stay as they are
+        self.etc_files = etc_files or {}
         # SANITIZER_LOG_DIR: the module was built with ASan+UBSan; preload
         # their runtime into Dovecot's processes and write reports there
         sanitizer_dir = os.environ.get("SANITIZER_LOG_DIR")
@@ -263,8 +268,11 @@ class Dovecot(proc.Daemon):
         if self.is_running():
             return
         self.write_config()
-        cmd = ("mount --bind {mod} {sysmod} && exec dovecot -c {conf}".format(
-            mod=self.module_dir, sysmod=SYSTEM_AUTH_MODULE_DIR, conf=self.config))
+        cmd = "mount --bind {mod} {sysmod} && ".format(
+            mod=self.module_dir, sysmod=SYSTEM_AUTH_MODULE_DIR)
+        for target, source in sorted(self.etc_files.items()):
+            cmd += "mount --bind %s %s && " % (source, target)
+        cmd += "exec dovecot -c %s" % self.config
         # not a pipe: the daemon keeps its stdout open, a pipe would never close
         startup_log = os.path.join(self.dir, "startup.log")
         with open(startup_log, "w") as out:

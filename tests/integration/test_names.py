@@ -1,0 +1,160 @@
+"""Host names in hosts, resolved without blocking the auth master (issue 11).
+
+A name server of the test's own (lib/nameserver.py) answers for the
+Dovecots, which see it as /etc/resolv.conf in their mount namespace:
+db.test has two addresses, 127.0.0.2 (nothing listens there; sorted
+first) and 127.0.0.1 (the MariaDB); nx.test does not exist; held.test is answered
+only when the test says so, as by a name server that hangs.
+
+- A name works in both modes, its addresses tried in order.
+- A name that does not resolve is a temporary failure, and the log names
+  it ("Could not resolve nx.test").
+- While the auth master waits for held.test (blocking = no, hosts =
+  held.test, the only host), it goes on serving: a new auth-client
+  connection gets its handshake and a login from a passwd-file passdb
+  placed before mariadb is answered. The database login that waits for
+  the name is answered once the name server answers. With the name
+  resolved by a blocking call (getaddrinfo() inside libmariadb, as before
+  this test) the master would answer nothing until the name server did."""
+
+import atexit
+import os
+import sys
+import threading
+import unittest
+
+from fixture import MODULE_SO, PASSWORD, USERS, Servers, is_tempfail
+from lib import proc
+from lib.authclient import AuthClient
+from lib.dovecot import Dovecot
+from lib.nameserver import NameServer
+
+# not a long test: runs with every Dovecot version
+LONG = False
+# how long the test waits for the master while held.test is held (the
+# master answers in milliseconds; blocked, it would answer only after)
+HOLD_BOUND = 20
+PROBE_USER = "probe@nahida.net"
+PROBE_PASSWORD = "probe-password"
+
+S = None
+NS = None
+DOVECOTS = {}
+
+
+def login(dovecot, user, password):
+    c = AuthClient(dovecot.auth_client_socket, timeout=HOLD_BOUND + 40)
+    try:
+        return c.plain(user, password)
+    finally:
+        c.close()
+
+
+def stop_dovecots():
+    for d in DOVECOTS.values():
+        try:
+            d.stop()
+        except Exception as e:  # keep cleaning up
+            print("cleanup: %s" % e, file=sys.stderr)
+    if NS is not None:
+        NS.stop()
+
+
+def setUpModule():
+    global S, NS
+    NS = NameServer({"db.test": ["127.0.0.2", "127.0.0.1"],
+                     "held.test": ["127.0.0.1"]}, hold=["held.test"]).start()
+    S = Servers("names")
+    atexit.register(stop_dovecots)
+    etc_files = NS.etc_files(S.dir, timeout=HOLD_BOUND + 20,
+                             first=["127.0.0.2"])
+    passwd_file = os.path.join(S.dir, "probe.passwd")
+    with open(passwd_file, "w") as f:
+        f.write("%s:{PLAIN}%s\n" % (PROBE_USER, PROBE_PASSWORD))
+    os.chmod(passwd_file, 0o644)
+    S.start()
+    port = S.db.port
+    configs = {
+        "db-no": ("db.test:%d" % port, "blocking = no\n", ""),
+        "db-yes": ("db.test:%d" % port, "blocking = yes\n", ""),
+        "nx-no": ("nx.test:%d" % port, "blocking = no\n", ""),
+        "nx-yes": ("nx.test:%d" % port, "blocking = yes\n", ""),
+        # nothing times out while the name server holds its answer
+        "held": ("held.test:%d" % port, "blocking = no\n",
+                 "passdb {\n  driver = passwd-file\n  args = %s\n}\n" % passwd_file),
+    }
+    for name, (hosts, extra, before) in configs.items():
+        timeout = HOLD_BOUND + 10 if name == "held" else 3
+        DOVECOTS[name] = Dovecot(
+            os.path.join(S.dir, "dovecot-" + name), MODULE_SO, db_hosts=hosts,
+            db_password=S.db_password, module_extra=extra,
+            passdbs_before=before, etc_files=etc_files,
+            connect_timeout=timeout, query_timeout=timeout)
+    # "held" starts in its test: its lookups must not time out before
+    for name, d in DOVECOTS.items():
+        if name != "held":
+            d.start()
+
+
+def tearDownModule():
+    try:
+        NS.release()
+        stop_dovecots()
+    finally:
+        S.stop()
+
+
+class NamesTest(unittest.TestCase):
+    def test_a_name_resolves_and_its_addresses_are_tried_in_order(self):
+        for mode in ("no", "yes"):
+            with self.subTest(blocking=mode):
+                d = DOVECOTS["db-" + mode]
+                result, fields = proc.wait_for(
+                    lambda: (lambda r: r if r[0] == "OK" else None)(
+                        login(d, USERS[0], PASSWORD)), 30,
+                    what="a login through db.test")
+                self.assertEqual(fields.get("user"), USERS[0])
+                # 127.0.0.2 refused the connection, 127.0.0.1 took it
+                d.wait_for_log("Connected to db.test:%d (127.0.0.1) after: "
+                               "db.test:%d (127.0.0.2): "
+                               % (S.db.port, S.db.port))
+        self.assertIn("db.test", NS.queries)
+
+    def test_a_name_that_does_not_resolve_is_a_temporary_failure(self):
+        for mode in ("no", "yes"):
+            with self.subTest(blocking=mode):
+                d = DOVECOTS["nx-" + mode]
+                result, fields = login(d, USERS[0], PASSWORD)
+                self.assertEqual(result, "FAIL")
+                self.assertTrue(is_tempfail(fields), fields)
+                d.wait_for_log("Could not connect to any database host: "
+                               "nx.test:%d: 2005: Could not resolve nx.test: "
+                               % S.db.port)
+
+    def test_the_master_serves_while_a_name_server_hangs(self):
+        d = DOVECOTS["held"]
+        # the self-check at start-up asks for held.test, and so may the
+        # login's connection: both wait for the name server
+        d.start()
+        db_login = {}
+        t = threading.Thread(target=lambda: db_login.update(
+            answer=login(d, USERS[0], PASSWORD)), daemon=True)
+        t.start()
+        self.assertTrue(NS.wait_held(HOLD_BOUND), "nobody asked for held.test")
+        probe = {}
+        p = threading.Thread(target=lambda: probe.update(
+            answer=login(d, PROBE_USER, PROBE_PASSWORD)), daemon=True)
+        p.start()
+        p.join(HOLD_BOUND)
+        # both looked at before the name server answers: the probe must
+        # have been answered, the database login can't have been
+        probe_answered = "answer" in probe
+        db_login_answered = "answer" in db_login
+        NS.release()
+        t.join(HOLD_BOUND + 30)
+        self.assertTrue(probe_answered, "the auth master did not answer "
+                        "while it waited for the name server")
+        self.assertEqual(probe["answer"][0], "OK", probe)
+        self.assertFalse(db_login_answered, "the database login was "
+                         "answered before the name was")
+        self.assertEqual(db_login.get("answer", ("none",))[0], "OK", db_login)
