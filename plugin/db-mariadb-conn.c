@@ -18,6 +18,8 @@
      order. libmariadb would resolve a name with blocking calls, and it
      checks a TLS certificate against the host it is given: here that is
      the address, in both modes;
+   - what a failed connect means, in words (TLS above all: tls = yes never
+     falls back to a connection without it);
    - prepared statements, kept per connection and per query, and reading
      their rows as strings;
    - the query event, mariadb_query_finished, as lib-sql emits
@@ -68,6 +70,18 @@ static const char *db_mariadb_host_str(const struct db_mariadb_host *host)
 	return t_strdup_printf("%s:%u", host->name, host->port);
 }
 
+static void
+db_mariadb_conn_settings_warn(const struct db_mariadb_settings *set,
+			      struct event *event)
+{
+	if (set->tls && !set->tls_verify) {
+		e_warning(event, "%s: tls_verify = no: the database "
+			  "server's certificate is not checked, so whoever "
+			  "can redirect the connection can read and forge "
+			  "the database's answers", set->path);
+	}
+}
+
 struct db_mariadb_hosts *
 db_mariadb_hosts_init(pool_t pool, const struct db_mariadb_settings *set,
 		      struct event *event)
@@ -84,6 +98,9 @@ db_mariadb_hosts_init(pool_t pool, const struct db_mariadb_settings *set,
 		hosts->names[i] = p_strdup(pool,
 			db_mariadb_host_str(&set->parsed_hosts[i]));
 	}
+	/* once, not in every auth-worker that starts */
+	if (!worker)
+		db_mariadb_conn_settings_warn(set, event);
 	return hosts;
 }
 
@@ -314,13 +331,26 @@ void db_mariadb_connect_args(const struct db_mariadb_settings *set,
 	}
 }
 
-const char *
-db_mariadb_connect_error(const struct db_mariadb_settings *set ATTR_UNUSED,
-			 const struct db_mariadb_host *host,
-			 const struct ip_addr *ip, MYSQL *mysql)
+const char *db_mariadb_connect_error(const struct db_mariadb_settings *set,
+				     const struct db_mariadb_host *host,
+				     const struct ip_addr *ip, MYSQL *mysql)
 {
-	return t_strdup_printf("%s: %u: %s", db_mariadb_host_addr_str(host, ip),
-			       mysql_errno(mysql), mysql_error(mysql));
+	string_t *str = t_str_new(128);
+
+	str_printfa(str, "%s: %u: %s", db_mariadb_host_addr_str(host, ip),
+		    mysql_errno(mysql), mysql_error(mysql));
+	if (set->tls && mysql_errno(mysql) == CR_SSL_CONNECTION_ERROR) {
+		str_append(str, " (tls = yes: only over TLS");
+		if (set->tls_verify) {
+			str_printfa(str, ", to a server whose certificate is "
+				    "signed by %s and valid for %s",
+				    set->tls_ca[0] != '\0' ? set->tls_ca :
+				    "a CA the system trusts",
+				    ip != NULL ? net_ip2addr(ip) : host->name);
+		}
+		str_append_c(str, ')');
+	}
+	return str_c(str);
 }
 
 MYSQL_STMT *db_mariadb_stmt_find(ARRAY_TYPE(db_mariadb_stmt) *stmts,

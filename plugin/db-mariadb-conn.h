@@ -49,6 +49,8 @@ struct db_mariadb_host_iter {
 	unsigned int first, n;
 };
 
+/* The hosts of a configuration, once per process; in the auth master this
+   also warns about settings that weaken the connection (tls_verify = no). */
 struct db_mariadb_hosts *
 db_mariadb_hosts_init(pool_t pool, const struct db_mariadb_settings *set,
 		      struct event *event);
@@ -128,8 +130,8 @@ void db_mariadb_connect_args(const struct db_mariadb_settings *set,
 			     const struct db_mariadb_host *host,
 			     const char *address,
 			     struct db_mariadb_connect_args *args_r);
-/* Why connecting to a host (at the address ip, or NULL) failed: "host
-   (address): errno: error". */
+/* Why connecting to a host (at the address ip, or NULL) failed: "host:
+   errno: error", with what a TLS failure means. */
 const char *db_mariadb_connect_error(const struct db_mariadb_settings *set,
 				     const struct db_mariadb_host *host,
 				     const struct ip_addr *ip, MYSQL *mysql);
