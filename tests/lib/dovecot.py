@@ -73,7 +73,7 @@ def make_certificate(directory, name="localhost"):
 MODULE_CONFIG_TEMPLATE = """\
 # dovecot-mariadb.conf.ext written by tests/lib/dovecot.py
 hosts = {hosts}
-user = mail_user
+user = {db_user}
 password = {db_password}
 dbname = mail_server
 connect_timeout = {connect_timeout}
@@ -180,11 +180,14 @@ class Dovecot(proc.Daemon):
                  connect_timeout=3, query_timeout=3, module_extra="",
                  dovecot_extra="", auth_listeners="", lmtp_listeners="",
                  passdb_settings="", passdbs_before="", instance=None,
-                 etc_files=None):
+                 etc_files=None, db_user="mail_user"):
         self.dir = os.path.abspath(basedir)
         self.module_so = module_so
         self.db_hosts = db_hosts
         self.db_password = db_password
+        # the database account (sql/03-grants.sql's, unless a test makes
+        # another)
+        self.db_user = db_user
         self.imap_port = imap_port or proc.free_port()
         self.uid = uid
         self.gid = gid
@@ -237,7 +240,8 @@ class Dovecot(proc.Daemon):
         self.cert, self.key = make_certificate(self.dir)
         with open(self.module_config, "w") as f:
             f.write(MODULE_CONFIG_TEMPLATE.format(
-                hosts=self.db_hosts, db_password=self.db_password,
+                hosts=self.db_hosts, db_user=self.db_user,
+                db_password=self.db_password,
                 connect_timeout=self.connect_timeout,
                 query_timeout=self.query_timeout, vmail=self.vmail,
                 uid=self.uid, gid=self.gid, extra=self.module_extra))
