@@ -115,6 +115,8 @@ class MariaDB:
         # Extra mariadbd options, given after SERVER_OPTIONS so that they
         # win (e.g. binary_log_options()): not used by mariadb-install-db.
         self.options = tuple(options)
+        # a server that copies its data first (a Galera node) takes longer
+        self.start_timeout = START_TIMEOUT
         # The server process if this object started it, kept to reap it:
         # otherwise it would linger as a zombie after stop() or kill().
         self._proc = None
@@ -125,7 +127,8 @@ class MariaDB:
         Returns once the server answers queries, at once if the server of
         this basedir is running already. Raises MariaDBError, quoting the
         error log, if the server exits or does not answer within
-        START_TIMEOUT seconds (it is killed then).
+        start_timeout seconds (START_TIMEOUT unless set; it is killed
+        then).
         """
         if self.is_running():
             return
@@ -168,7 +171,7 @@ class MariaDB:
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 start_new_session=True)
 
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.start_timeout
         while True:
             if self._proc.poll() is not None:
                 raise MariaDBError(f"mariadbd exited with status "
@@ -181,7 +184,7 @@ class MariaDB:
                 if time.monotonic() > deadline:
                     self.kill()
                     raise MariaDBError(f"mariadbd did not answer within "
-                                       f"{START_TIMEOUT:.0f} s:\n"
+                                       f"{self.start_timeout:.0f} s:\n"
                                        f"{self._log_tail()}") from None
             time.sleep(POLL_INTERVAL)
 
