@@ -114,13 +114,13 @@ default_login_user = dovenull
 default_internal_user = dovecot
 
 {passdbs_before}passdb {{
-  driver = mariadb
-  args = {module_config}
+  driver = {driver}
+  args = {authdb_args}
 {passdb_settings}}}
 userdb {{
-  driver = mariadb
-  args = {module_config}
-}}
+  driver = {driver}
+  args = {authdb_args}
+{userdb_settings}}}
 
 service imap-login {{
   inet_listener imap {{
@@ -162,6 +162,23 @@ service anvil {{
 {extra}"""
 
 
+# Dovecot's built-in sql driver instead of the module (builtin_sql=True),
+# for comparisons: the same database, queries on the base tables
+SQL_CONFIG_TEMPLATE = """\
+# dovecot-sql.conf.ext written by tests/lib/dovecot.py
+driver = mysql
+connect = {hosts} port={port} dbname=mail_server user={db_user} \\
+  password={db_password}
+default_pass_scheme = BLF-CRYPT
+password_query = SELECT CONCAT(local, '@', domain) AS user, \\
+  password_hash AS password FROM users WHERE local = '%n' AND domain = '%d'
+user_query = SELECT CONCAT(local, '@', domain) AS user FROM users \\
+  WHERE local = '%n' AND domain = '%d'
+iterate_query = SELECT CONCAT(local, '@', domain) AS user FROM users
+"""
+SQL_USERDB_SETTINGS = "  default_fields = home={vmail}/%d/%n uid={uid} gid={gid}\n"
+
+
 # Dovecot's own binaries aren't instrumented: no leak checking (LSan would
 # report Dovecot's allocations), but every memory or undefined-behaviour
 # error in the module aborts its process and leaves a report.
@@ -180,7 +197,7 @@ class Dovecot(proc.Daemon):
                  connect_timeout=3, query_timeout=3, module_extra="",
                  dovecot_extra="", auth_listeners="", lmtp_listeners="",
                  passdb_settings="", passdbs_before="", instance=None,
-                 etc_files=None, db_user="mail_user"):
+                 etc_files=None, db_user="mail_user", builtin_sql=False):
         self.dir = os.path.abspath(basedir)
         self.module_so = module_so
         self.db_hosts = db_hosts
@@ -188,6 +205,10 @@ class Dovecot(proc.Daemon):
         # the database account (sql/03-grants.sql's, unless a test makes
         # another)
         self.db_user = db_user
+        # Dovecot's passdb/userdb sql instead of the module (the module's
+        # settings file is written all the same, and not used); db_hosts
+        # must then all have the same port
+        self.builtin_sql = builtin_sql
         self.imap_port = imap_port or proc.free_port()
         self.uid = uid
         self.gid = gid
@@ -218,6 +239,7 @@ class Dovecot(proc.Daemon):
                 dir=sanitizer_dir)
         self.config = os.path.join(self.dir, "dovecot.conf")
         self.module_config = os.path.join(self.dir, "dovecot-mariadb.conf.ext")
+        self.sql_config = os.path.join(self.dir, "dovecot-sql.conf.ext")
         self.run_dir = os.path.join(self.dir, "run")
         self.pid_file = os.path.join(self.run_dir, "master.pid")
         self.log_path = os.path.join(self.dir, "dovecot.log")
@@ -247,11 +269,18 @@ class Dovecot(proc.Daemon):
                 uid=self.uid, gid=self.gid, extra=self.module_extra))
         # holds the database password: root only, read in preinit as root
         os.chmod(self.module_config, 0o600)
+        driver, authdb_args, userdb_settings = "mariadb", self.module_config, ""
+        if self.builtin_sql:
+            driver, authdb_args = "sql", self.sql_config
+            userdb_settings = SQL_USERDB_SETTINGS.format(
+                vmail=self.vmail, uid=self.uid, gid=self.gid)
+            self.write_sql_config()
         with open(self.config, "w") as f:
             f.write(DOVECOT_CONFIG_TEMPLATE.format(
                 dir=self.dir, instance=self.instance,
                 protocols=self.protocols, uid=self.uid, gid=self.gid,
-                cert=self.cert, key=self.key, module_config=self.module_config,
+                cert=self.cert, key=self.key, driver=driver,
+                authdb_args=authdb_args, userdb_settings=userdb_settings,
                 imap_port=self.imap_port, auth_listeners=self.auth_listeners,
                 passdb_settings=self.passdb_settings,
                 passdbs_before=self.passdbs_before,
@@ -260,6 +289,21 @@ class Dovecot(proc.Daemon):
         for so in glob.glob(os.path.join(SYSTEM_AUTH_MODULE_DIR, "*.so")):
             shutil.copy2(so, self.module_dir)
         shutil.copy2(self.module_so, os.path.join(self.module_dir, "libauthdb_mariadb.so"))
+
+    def write_sql_config(self):
+        """dovecot-sql.conf.ext for builtin_sql: db_hosts ("address:port
+        ...") as the mysql driver's host= list and its one port."""
+        hosts = [h.rsplit(":", 1) for h in self.db_hosts.split()]
+        ports = {port for _, port in hosts}
+        if len(ports) != 1:
+            raise ValueError("builtin_sql: the hosts' ports differ: %s"
+                             % self.db_hosts)
+        with open(self.sql_config, "w") as f:
+            f.write(SQL_CONFIG_TEMPLATE.format(
+                hosts=" ".join("host=%s" % h for h, _ in hosts),
+                port=ports.pop(), db_user=self.db_user,
+                db_password=self.db_password))
+        os.chmod(self.sql_config, 0o600)
 
     def pid(self):
         return proc.read_pid(self.pid_file)
