@@ -141,18 +141,28 @@ class Servers:
         if self.stopped:
             return
         self.stopped = True
-        for server in self.more_dovecots + [self.postfix, self.dovecot, self.rspamd,
-                                            self.clamd, self.replica, self.db]:
-            if server is None:
-                continue
-            try:
-                server.stop()
-            except Exception as e:  # keep cleaning up
-                print("cleanup: %s" % e, file=sys.stderr)
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print("kept %s" % self.dir, file=sys.stderr)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        stop_all(self.more_dovecots + [self.postfix, self.dovecot, self.rspamd,
+                                       self.clamd, self.replica, self.db],
+                 self.dir)
+
+
+def stop_all(servers, directory=None):
+    """Stop each server (None is skipped; one that fails to stop is
+    reported and the others are still stopped), then remove directory if
+    given, unless KEEP_TEST_DIRS asks to keep it."""
+    for server in servers:
+        if server is None:
+            continue
+        try:
+            server.stop()
+        except Exception as e:  # keep cleaning up
+            print("cleanup: %s" % e, file=sys.stderr)
+    if directory is None:
+        return
+    if os.environ.get("KEEP_TEST_DIRS"):
+        print("kept %s" % directory, file=sys.stderr)
+    else:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def wait_for_first_login(servers):

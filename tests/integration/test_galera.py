@@ -39,15 +39,13 @@ broken."""
 import atexit
 import os
 import re
-import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import unittest
 
-from fixture import MODULE_SO, SQL_DIR
+from fixture import MODULE_SO, SQL_DIR, stop_all
 from lib import proc
 from lib.authclient import AuthClient
 from lib.dovecot import Dovecot
@@ -128,19 +126,10 @@ class Servers:
         return self
 
     def stop(self):
-        if self.stopped:
-            return
-        self.stopped = True
-        for server in (self.extra + list(self.dovecots.values()) +
-                       list(self.synced.values()) + [self.cluster]):
-            try:
-                server.stop()
-            except Exception as e:  # keep cleaning up
-                print("cleanup: %s" % e, file=sys.stderr)
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print("kept %s" % self.dir, file=sys.stderr)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.stopped:
+            self.stopped = True
+            stop_all(self.extra + list(self.dovecots.values()) +
+                     list(self.synced.values()) + [self.cluster], self.dir)
 
     def connections(self, dovecots):
         """For each Dovecot, the TCP connections its processes hold to

@@ -19,11 +19,10 @@ only when the test says so, as by a name server that hangs.
 
 import atexit
 import os
-import sys
 import threading
 import unittest
 
-from fixture import MODULE_SO, PASSWORD, USERS, Servers, is_tempfail
+from fixture import MODULE_SO, PASSWORD, USERS, Servers, is_tempfail, stop_all
 from lib import proc
 from lib.authclient import AuthClient
 from lib.dovecot import Dovecot
@@ -51,13 +50,7 @@ def login(dovecot, user, password):
 
 
 def stop_dovecots():
-    for d in DOVECOTS.values():
-        try:
-            d.stop()
-        except Exception as e:  # keep cleaning up
-            print("cleanup: %s" % e, file=sys.stderr)
-    if NS is not None:
-        NS.stop()
+    stop_all(list(DOVECOTS.values()) + [NS])
 
 
 def setUpModule():

@@ -33,12 +33,12 @@ off, it leaves the cluster and answers 1047 to queries, as behind a
 network partition), desync() (wsrep_desync, as a donor is), and status
 variables (state())."""
 
+import concurrent.futures
 import os
 import pwd
 import secrets
 import shutil
 import socket
-import threading
 
 from . import proc
 from .mariadb import MariaDB, MariaDBError
@@ -198,21 +198,11 @@ class GaleraCluster:
     @staticmethod
     def start_nodes(nodes, donor=None):
         """Start nodes at once and wait until all are Synced; raises the
-        first start's error."""
-        errors = []
-
-        def start(node):
-            try:
-                node.start(donor=donor)
-            except Exception as e:
-                errors.append(e)
-        threads = [threading.Thread(target=start, args=(n,)) for n in nodes]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise errors[0]
+        first start's error (after waiting for the others)."""
+        with concurrent.futures.ThreadPoolExecutor(len(nodes)) as executor:
+            starts = [executor.submit(n.start, donor=donor) for n in nodes]
+        for start in starts:
+            start.result()
 
     def stop(self):
         for node in reversed(self.nodes):
