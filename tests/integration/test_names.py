@@ -22,14 +22,11 @@ import os
 import threading
 import unittest
 
-from fixture import MODULE_SO, PASSWORD, USERS, Servers, is_tempfail, stop_all
+from fixture import PASSWORD, USERS, Servers
 from lib import proc
-from lib.authclient import AuthClient
-from lib.dovecot import Dovecot
+from lib.authclient import auth, is_tempfail
 from lib.nameserver import NameServer
 
-# not a long test: runs with every Dovecot version
-LONG = False
 # how long the test waits for the master while held.test is held (the
 # master answers in milliseconds; blocked, it would answer only after)
 HOLD_BOUND = 20
@@ -42,23 +39,15 @@ DOVECOTS = {}
 
 
 def login(dovecot, user, password):
-    c = AuthClient(dovecot.auth_client_socket, timeout=HOLD_BOUND + 40)
-    try:
-        return c.plain(user, password)
-    finally:
-        c.close()
-
-
-def stop_dovecots():
-    stop_all(list(DOVECOTS.values()) + [NS])
+    return auth(dovecot, user, password, timeout=HOLD_BOUND + 40)
 
 
 def setUpModule():
     global S, NS
     NS = NameServer({"db.test": ["127.0.0.2", "127.0.0.1"],
                      "held.test": ["127.0.0.1"]}, hold=["held.test"]).start()
+    atexit.register(NS.stop)
     S = Servers("names")
-    atexit.register(stop_dovecots)
     etc_files = NS.etc_files(S.dir, timeout=HOLD_BOUND + 20,
                              first=["127.0.0.2"])
     passwd_file = os.path.join(S.dir, "probe.passwd")
@@ -78,9 +67,8 @@ def setUpModule():
     }
     for name, (hosts, extra, before) in configs.items():
         timeout = HOLD_BOUND + 10 if name == "held" else 3
-        DOVECOTS[name] = Dovecot(
-            os.path.join(S.dir, "dovecot-" + name), MODULE_SO, db_hosts=hosts,
-            db_password=S.db_password, module_extra=extra,
+        DOVECOTS[name] = S.add_dovecot(
+            "dovecot-" + name, db_hosts=hosts, module_extra=extra,
             passdbs_before=before, etc_files=etc_files,
             connect_timeout=timeout, query_timeout=timeout)
     # "held" starts in its test: its lookups must not time out before
@@ -92,9 +80,9 @@ def setUpModule():
 def tearDownModule():
     try:
         NS.release()
-        stop_dovecots()
-    finally:
         S.stop()
+    finally:
+        NS.stop()
 
 
 class NamesTest(unittest.TestCase):

@@ -26,14 +26,11 @@ import os
 import shutil
 import unittest
 
-from fixture import MODULE_SO, PASSWORD, USERS, Servers, is_tempfail
+from fixture import PASSWORD, USERS, Servers
 from lib import proc
-from lib.authclient import AuthClient
-from lib.dovecot import Dovecot
+from lib.authclient import auth, is_tempfail
 from lib.tlsca import CA
 
-# not a long test: runs with every Dovecot version
-LONG = False
 MODES = ("no", "yes")
 CLIENT_SUBJECT = "dovecot-auth"
 # refused connections: the error, and the words the module adds to it
@@ -89,10 +86,8 @@ def tearDownModule():
 @contextlib.contextmanager
 def dovecot(name, mode, module_extra, db_user="mail_user"):
     """A Dovecot for one test: started, yielded, stopped."""
-    d = Dovecot(os.path.join(S.dir, "dovecot-%s-%s" % (name, mode)), MODULE_SO,
-                db_hosts="127.0.0.1:%d" % S.db.port, db_password=S.db_password,
-                db_user=db_user,
-                module_extra="blocking = %s\n%s" % (mode, module_extra))
+    d = S.add_dovecot("dovecot-%s-%s" % (name, mode), db_user=db_user,
+                      module_extra="blocking = %s\n%s" % (mode, module_extra))
     try:
         d.start()
         yield d
@@ -108,11 +103,7 @@ def tls(ca=None, cert=None):
 
 
 def login(d):
-    c = AuthClient(d.auth_client_socket)
-    try:
-        return c.plain(USERS[0], PASSWORD)
-    finally:
-        c.close()
+    return auth(d, USERS[0], PASSWORD)
 
 
 def wait_ok(d):

@@ -96,10 +96,11 @@ class MasterClient:
         self.sock.close()
 
 
-def auth(dovecot, user, password):
+def auth(dovecot, user, password, timeout=30):
     """One AUTH PLAIN over a new connection to the auth-client socket of
-    dovecot (a lib/dovecot.py Dovecot): (result, fields)."""
-    c = AuthClient(dovecot.auth_client_socket)
+    dovecot (a lib/dovecot.py Dovecot), waiting at most timeout seconds
+    for each answer: (result, fields)."""
+    c = AuthClient(dovecot.auth_client_socket, timeout=timeout)
     try:
         return c.plain(user, password)
     finally:
