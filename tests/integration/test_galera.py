@@ -47,19 +47,11 @@ import unittest
 
 from fixture import MODULE_SO, SQL_DIR, stop_all
 from lib import proc
-from lib.authclient import AuthClient
+from lib.authclient import auth
 from lib.dovecot import Dovecot
 from lib.galera import GaleraCluster
-try:  # tests/lib after the tidy-up (issue9-testtidy)
-    from lib.load import Load, report
-    from lib.users import add_load_users, bcrypt_hashes, load_users
-except ImportError:  # until then the helpers live in test_faults
-    from test_faults import (Load, add_load_users, bcrypt_hashes,  # noqa: F401
-                             load_users, report)
-
-# A long test (about 5 minutes, a cluster start and waits for the 30 s
-# host skip included): run it with one Dovecot version in CI.
-LONG = True
+from lib.load import Load, report
+from lib.users import add_load_users, bcrypt_hashes, load_users
 
 MODES = ("no", "yes")
 POOL_SIZE = 2
@@ -171,11 +163,7 @@ def tearDownModule():
 
 
 def login(dovecot, local, password):
-    c = AuthClient(dovecot.auth_client_socket)
-    try:
-        return c.plain("%s@nahida.net" % local, password)
-    finally:
-        c.close()
+    return auth(dovecot, "%s@nahida.net" % local, password)
 
 
 def on_node1(counts):
