@@ -3,19 +3,23 @@
 A name server of the test's own (lib/nameserver.py) answers for the
 Dovecots, which see it as /etc/resolv.conf in their mount namespace:
 db.test has two addresses, 127.0.0.2 (nothing listens there; sorted
-first) and 127.0.0.1 (the MariaDB); nx.test does not exist; held.test is answered
-only when the test says so, as by a name server that hangs.
+first) and 127.0.0.1 (the MariaDB); nx.test does not exist; held-no.test
+and held-yes.test are answered only when the test says so, as by a name
+server that hangs.
 
 - A name works in both modes, its addresses tried in order.
 - A name that does not resolve is a temporary failure, and the log names
   it ("Could not resolve nx.test").
-- While the auth master waits for held.test (blocking = no, hosts =
-  held.test, the only host), it goes on serving: a new auth-client
+- While the name server holds its answer (hosts = held-MODE.test, the
+  only host), the auth master goes on serving: a new auth-client
   connection gets its handshake and a login from a passwd-file passdb
   placed before mariadb is answered. The database login that waits for
-  the name is answered once the name server answers. With the name
-  resolved by a blocking call (getaddrinfo() inside libmariadb, as before
-  this test) the master would answer nothing until the name server did."""
+  the name is answered once the name server answers. Both modes: with
+  blocking = no the master itself waits for the name (the pool), with
+  blocking = yes an auth-worker does, and the master only for the
+  start-up self-check. With the name resolved by a blocking call
+  (getaddrinfo() inside libmariadb, as before this test) the master
+  would answer nothing until the name server did."""
 
 import atexit
 import os
@@ -32,6 +36,7 @@ from lib.nameserver import NameServer
 HOLD_BOUND = 20
 PROBE_USER = "probe@nahida.net"
 PROBE_PASSWORD = "probe-password"
+MODES = ("no", "yes")
 
 S = None
 NS = None
@@ -45,7 +50,9 @@ def login(dovecot, user, password):
 def setUpModule():
     global S, NS
     NS = NameServer({"db.test": ["127.0.0.2", "127.0.0.1"],
-                     "held.test": ["127.0.0.1"]}, hold=["held.test"]).start()
+                     "held-no.test": ["127.0.0.1"],
+                     "held-yes.test": ["127.0.0.1"]},
+                    hold=["held-no.test", "held-yes.test"]).start()
     atexit.register(NS.stop)
     S = Servers("names")
     etc_files = NS.etc_files(S.dir, timeout=HOLD_BOUND + 20,
@@ -61,19 +68,21 @@ def setUpModule():
         "db-yes": ("db.test:%d" % port, "blocking = yes\n", ""),
         "nx-no": ("nx.test:%d" % port, "blocking = no\n", ""),
         "nx-yes": ("nx.test:%d" % port, "blocking = yes\n", ""),
-        # nothing times out while the name server holds its answer
-        "held": ("held.test:%d" % port, "blocking = no\n",
-                 "passdb {\n  driver = passwd-file\n  args = %s\n}\n" % passwd_file),
     }
+    for mode in MODES:
+        # nothing times out while the name server holds its answer
+        configs["held-" + mode] = (
+            "held-%s.test:%d" % (mode, port), "blocking = %s\n" % mode,
+            "passdb {\n  driver = passwd-file\n  args = %s\n}\n" % passwd_file)
     for name, (hosts, extra, before) in configs.items():
-        timeout = HOLD_BOUND + 10 if name == "held" else 3
+        timeout = HOLD_BOUND + 10 if name.startswith("held") else 3
         DOVECOTS[name] = S.add_dovecot(
             "dovecot-" + name, db_hosts=hosts, module_extra=extra,
             passdbs_before=before, etc_files=etc_files,
             connect_timeout=timeout, query_timeout=timeout)
-    # "held" starts in its test: its lookups must not time out before
+    # "held-*" start in their test: their lookups must not time out before
     for name, d in DOVECOTS.items():
-        if name != "held":
+        if not name.startswith("held"):
             d.start()
 
 
@@ -87,7 +96,7 @@ def tearDownModule():
 
 class NamesTest(unittest.TestCase):
     def test_a_name_resolves_and_its_addresses_are_tried_in_order(self):
-        for mode in ("no", "yes"):
+        for mode in MODES:
             with self.subTest(blocking=mode):
                 d = DOVECOTS["db-" + mode]
                 result, fields = proc.wait_for(
@@ -102,7 +111,7 @@ class NamesTest(unittest.TestCase):
         self.assertIn("db.test", NS.queries)
 
     def test_a_name_that_does_not_resolve_is_a_temporary_failure(self):
-        for mode in ("no", "yes"):
+        for mode in MODES:
             with self.subTest(blocking=mode):
                 d = DOVECOTS["nx-" + mode]
                 result, fields = login(d, USERS[0], PASSWORD)
@@ -113,15 +122,21 @@ class NamesTest(unittest.TestCase):
                                % S.db.port)
 
     def test_the_master_serves_while_a_name_server_hangs(self):
-        d = DOVECOTS["held"]
-        # the self-check at start-up asks for held.test, and so may the
+        for mode in MODES:
+            with self.subTest(blocking=mode):
+                self.master_serves_while_held(mode)
+
+    def master_serves_while_held(self, mode):
+        d = DOVECOTS["held-" + mode]
+        name = "held-%s.test" % mode
+        # the self-check at start-up asks for the name, and so may the
         # login's connection: both wait for the name server
         d.start()
         db_login = {}
         t = threading.Thread(target=lambda: db_login.update(
             answer=login(d, USERS[0], PASSWORD)), daemon=True)
         t.start()
-        self.assertTrue(NS.wait_held(HOLD_BOUND), "nobody asked for held.test")
+        self.assertTrue(NS.wait_held(name, HOLD_BOUND), "nobody asked for " + name)
         probe = {}
         p = threading.Thread(target=lambda: probe.update(
             answer=login(d, PROBE_USER, PROBE_PASSWORD)), daemon=True)
@@ -131,7 +146,7 @@ class NamesTest(unittest.TestCase):
         # have been answered, the database login can't have been
         probe_answered = "answer" in probe
         db_login_answered = "answer" in db_login
-        NS.release()
+        NS.release(name)
         t.join(HOLD_BOUND + 30)
         self.assertTrue(probe_answered, "the auth master did not answer "
                         "while it waited for the name server")

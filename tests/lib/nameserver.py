@@ -6,7 +6,8 @@ it: A records for the names in `names` (name -> [IPv4 addresses]), no
 record of another type (AAAA) for those names, and NXDOMAIN at once for
 every other name. The answers for the names in `hold` are held back, as
 by a name server that does not answer, until release() (other queries are
-answered meanwhile); wait_held() waits until one is held. etc_files()
+answered meanwhile); wait_held() waits until one is held. Both take a
+name, to hold several names and release them one at a time. etc_files()
 writes a resolv.conf that points at it, and a gai.conf that makes
 getaddrinfo() put chosen addresses first (it sorts a name's addresses by
 RFC 6724, which for loopback addresses means 127.0.0.1 first);
@@ -43,8 +44,9 @@ class NameServer:
         self.sock = None
         self.address = None
         self._lock = threading.Lock()
+        # (name, reply, client) of the queries held back
         self._held = []
-        self._held_event = threading.Event()
+        self._held_events = {name: threading.Event() for name in self.hold}
 
     def start(self):
         for _ in range(20):
@@ -69,19 +71,22 @@ class NameServer:
             self.sock.close()
             self.sock = None
 
-    def wait_held(self, timeout):
-        """Wait until a query for a held name has come; False if none did
-        within timeout seconds."""
-        return self._held_event.wait(timeout)
+    def wait_held(self, name, timeout):
+        """Wait until a query for the held name has come; False if none
+        did within timeout seconds."""
+        return self._held_events[name.lower()].wait(timeout)
 
-    def release(self):
-        """Answer the held queries now, and hold no more."""
+    def release(self, name=None):
+        """Answer the held queries for name (None: for every name) now,
+        and hold it no more."""
         with self._lock:
-            self.hold = set()
-            held, self._held = self._held, []
+            names = self.hold if name is None else {name.lower()}
+            self.hold = self.hold - names
+            held = [h for h in self._held if h[0] in names]
+            self._held = [h for h in self._held if h[0] not in names]
         sock = self.sock
         if sock is not None:
-            for reply, client in held:
+            for _, reply, client in held:
                 self._send(sock, reply, client)
 
     def etc_files(self, directory, timeout=30, first=()):
@@ -121,8 +126,8 @@ class NameServer:
             reply = self._reply(query, name, qtype, end)
             with self._lock:
                 if name in self.hold:
-                    self._held.append((reply, client))
-                    self._held_event.set()
+                    self._held.append((name, reply, client))
+                    self._held_events[name].set()
                     continue
             self._send(sock, reply, client)
 
