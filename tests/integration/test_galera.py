@@ -100,6 +100,9 @@ class Servers:
             os.path.join(self.dir, name), MODULE_SO, db_hosts=self.cluster.hosts(),
             db_password=self.db_password, connect_timeout=CONNECT_TIMEOUT,
             query_timeout=QUERY_TIMEOUT, builtin_sql=builtin_sql,
+            # the auth sockets only: no IMAP port that another process's
+            # connection could take (free_port() picks an ephemeral one)
+            protocols="none",
             module_extra="blocking = %s\npool_size = %d\nunknown_user_cost = 4\n%s"
                          % (mode, POOL_SIZE, module_extra),
             dovecot_extra="auth_debug = no\nauth_verbose = no\n")
