@@ -33,7 +33,7 @@ off, it leaves the cluster and answers 1047 to queries, as behind a
 network partition), desync() (wsrep_desync, as a donor is), and status
 variables (state())."""
 
-import concurrent.futures
+import functools
 import os
 import pwd
 import secrets
@@ -41,6 +41,7 @@ import shutil
 import socket
 
 from . import proc
+from .load import parallel
 from .mariadb import MariaDB, MariaDBError
 
 PROVIDER = "/usr/lib/galera/libgalera_smm.so"
@@ -199,10 +200,7 @@ class GaleraCluster:
     def start_nodes(nodes, donor=None):
         """Start nodes at once and wait until all are Synced; raises the
         first start's error (after waiting for the others)."""
-        with concurrent.futures.ThreadPoolExecutor(len(nodes)) as executor:
-            starts = [executor.submit(n.start, donor=donor) for n in nodes]
-        for start in starts:
-            start.result()
+        parallel(*[functools.partial(n.start, donor=donor) for n in nodes])
 
     def stop(self):
         for node in reversed(self.nodes):
