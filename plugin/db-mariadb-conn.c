@@ -70,9 +70,8 @@ static const char *db_mariadb_host_str(const struct db_mariadb_host *host)
 	return t_strdup_printf("%s:%u", host->name, host->port);
 }
 
-static void
-db_mariadb_conn_settings_warn(const struct db_mariadb_settings *set,
-			      struct event *event)
+void db_mariadb_conn_settings_warn(const struct db_mariadb_settings *set,
+				   struct event *event)
 {
 	if (set->tls && !set->tls_verify) {
 		e_warning(event, "%s: tls_verify = no: the database "
@@ -98,9 +97,6 @@ db_mariadb_hosts_init(pool_t pool, const struct db_mariadb_settings *set,
 		hosts->names[i] = p_strdup(pool,
 			db_mariadb_host_str(&set->parsed_hosts[i]));
 	}
-	/* once, not in every auth-worker that starts */
-	if (!worker)
-		db_mariadb_conn_settings_warn(set, event);
 	return hosts;
 }
 

@@ -49,11 +49,13 @@ struct db_mariadb_host_iter {
 	unsigned int first, n;
 };
 
-/* The hosts of a configuration, once per process; in the auth master this
-   also warns about settings that weaken the connection (tls_verify = no). */
+/* The hosts of a configuration, once per process. */
 struct db_mariadb_hosts *
 db_mariadb_hosts_init(pool_t pool, const struct db_mariadb_settings *set,
 		      struct event *event);
+/* Warn about settings that weaken the connection (tls_verify = no). */
+void db_mariadb_conn_settings_warn(const struct db_mariadb_settings *set,
+				   struct event *event);
 void db_mariadb_hosts_deinit(struct db_mariadb_hosts **hosts);
 
 void db_mariadb_hosts_iter_init(struct db_mariadb_hosts *hosts,

@@ -89,6 +89,9 @@ struct db_mariadb *db_mariadb_create(pool_t pool, const char *key,
 	event_add_category(db->event, &event_category_mariadb);
 	event_set_append_log_prefix(db->event, "mariadb: ");
 	db->hosts = db_mariadb_hosts_init(pool, set, db->event);
+	/* once, not in every auth-worker that starts */
+	if (!worker)
+		db_mariadb_conn_settings_warn(set, db->event);
 	DLLIST_PREPEND(&db_mariadb_list, db);
 	return db;
 }
