@@ -9,7 +9,10 @@
    their types and defaults are in one table below; doc/configuration.md
    describes each. An unknown key, a key given twice or a bad value is an
    error that names the file and the line, and stops Dovecot's start-up: a
-   mistake never silently turns the module off or falls back to a default. */
+   mistake never silently turns the module off or falls back to a default.
+   The admin commands' file (doveadm mariadb) has the same syntax and
+   its own keys: db_mariadb_settings_read_keys() hands them to its
+   parser. */
 
 #include "lib.h"
 #include "array.h"
@@ -507,11 +510,11 @@ static const char *db_mariadb_settings_value(char *value)
 }
 
 static int
-db_mariadb_settings_line(pool_t pool, struct db_mariadb_settings *set,
-			 char *line, bool seen[], const char **error_r)
+db_mariadb_settings_line(char *line, ARRAY_TYPE(const_string) *seen,
+			 db_mariadb_settings_key_func_t *key_func,
+			 void *context, const char **error_r)
 {
-	const struct db_mariadb_setting_def *def;
-	const char *key, *value, *error;
+	const char *key, *value, *const *seen_key;
 	char *p;
 
 	p = strchr(line, '=');
@@ -522,41 +525,38 @@ db_mariadb_settings_line(pool_t pool, struct db_mariadb_settings *set,
 	*p = '\0';
 	key = db_mariadb_settings_trim(line, " \t\n");
 	value = db_mariadb_settings_value(p + 1);
-	def = db_mariadb_setting_find(key);
-	if (def == NULL) {
+	if (strpbrk(key, " \t") != NULL) {
 		/* "password secret=x" lacks its '=': don't quote the value */
-		*error_r = strpbrk(key, " \t") != NULL ?
-			"expected 'key = value'" :
-			t_strdup_printf("unknown setting '%s'",
-					str_sanitize(key, 64));
+		*error_r = "expected 'key = value'";
 		return -1;
 	}
-	if (seen[def - db_mariadb_setting_defs]) {
-		*error_r = t_strdup_printf("%s: given more than once", key);
-		return -1;
+	array_foreach(seen, seen_key) {
+		if (strcmp(*seen_key, key) == 0) {
+			*error_r = t_strdup_printf("%s: given more than once",
+						   key);
+			return -1;
+		}
 	}
-	seen[def - db_mariadb_setting_defs] = TRUE;
-	if (db_mariadb_settings_set(pool, set, key, key, value, &error) < 0) {
-		*error_r = error;
-		return -1;
-	}
-	return 0;
+	key = t_strdup(key);
+	array_push_back(seen, &key);
+	return key_func(context, key, value, error_r);
 }
 
-/* Read the lines of text (modified in place) into set, joining continued
-   lines in logical. */
+/* Read the lines of text (modified in place), joining continued lines
+   in logical. */
 static int
-db_mariadb_settings_parse_lines(pool_t pool, struct db_mariadb_settings *set,
-				char *text, string_t *logical,
-				const char **error_r)
+db_mariadb_settings_parse_lines(const char *path, char *text,
+				string_t *logical,
+				db_mariadb_settings_key_func_t *key_func,
+				void *context, const char **error_r)
 {
-	bool seen[N_ELEMENTS(db_mariadb_setting_defs)];
+	ARRAY_TYPE(const_string) seen;
 	unsigned int linenum, first_linenum = 0;
 	char *line, *next, *nl;
 	const char *error;
 	size_t len;
 
-	i_zero(&seen);
+	t_array_init(&seen, 32);
 	for (next = text, linenum = 1; next != NULL; linenum++) {
 		nl = strchr(next, '\n');
 		if (nl != NULL)
@@ -580,10 +580,9 @@ db_mariadb_settings_parse_lines(pool_t pool, struct db_mariadb_settings *set,
 		} else {
 			str_append(logical, line);
 		}
-		if (db_mariadb_settings_line(pool, set,
-					     str_c_modifiable(logical),
-					     seen, &error) < 0) {
-			*error_r = t_strdup_printf("%s:%u: %s", set->path,
+		if (db_mariadb_settings_line(str_c_modifiable(logical), &seen,
+					     key_func, context, &error) < 0) {
+			*error_r = t_strdup_printf("%s:%u: %s", path,
 						   first_linenum, error);
 			return -1;
 		}
@@ -592,50 +591,92 @@ db_mariadb_settings_parse_lines(pool_t pool, struct db_mariadb_settings *set,
 	return 0;
 }
 
-int db_mariadb_settings_parse(pool_t pool, const char *path,
-			      const unsigned char *data, size_t size,
-			      struct db_mariadb_settings **set_r,
-			      const char **error_r)
+int db_mariadb_settings_parse_keys(const char *path,
+				   const unsigned char *data, size_t size,
+				   db_mariadb_settings_key_func_t *key_func,
+				   void *context, const char **error_r)
 {
-	struct db_mariadb_settings *set;
-	const char *error;
 	string_t *logical;
 	char *text;
 	int ret;
 
-	*set_r = NULL;
 	if (memchr(data, '\0', size) != NULL) {
 		*error_r = t_strdup_printf("%s: contains a NUL byte", path);
 		return -1;
 	}
-
-	set = db_mariadb_settings_new(pool, path);
-
 	/* one copy of the text, split in place, and a line buffer large
 	   enough never to be moved: both wiped afterwards */
 	text = t_malloc_no0(size + 1);
 	memcpy(text, data, size);
 	text[size] = '\0';
 	logical = t_str_new(size + 2);
-	ret = db_mariadb_settings_parse_lines(pool, set, text, logical,
-					      error_r);
+	ret = db_mariadb_settings_parse_lines(path, text, logical, key_func,
+					      context, error_r);
 	safe_memset(text, 0, size);
 	safe_memset(buffer_get_modifiable_data(logical, NULL), 0,
 		    buffer_get_size(logical));
-	if (ret < 0)
-		return -1;
+	return ret;
+}
 
-	if (db_mariadb_settings_finish(pool, set, &error) < 0) {
-		*error_r = t_strdup_printf("%s: %s", path, error);
+struct db_mariadb_settings_parse_context {
+	pool_t pool;
+	struct db_mariadb_settings *set;
+};
+
+/* A key of the module's settings file. */
+static int
+db_mariadb_settings_key(void *context, const char *key, const char *value,
+			const char **error_r)
+{
+	struct db_mariadb_settings_parse_context *ctx = context;
+
+	if (db_mariadb_setting_find(key) == NULL) {
+		*error_r = t_strdup_printf("unknown setting '%s'",
+					   str_sanitize(key, 64));
 		return -1;
 	}
-	*set_r = set;
+	return db_mariadb_settings_set(ctx->pool, ctx->set, key, key, value,
+				       error_r);
+}
+
+/* The file's settings, checked as a whole. */
+static int
+db_mariadb_settings_finish_file(struct db_mariadb_settings_parse_context *ctx,
+				struct db_mariadb_settings **set_r,
+				const char **error_r)
+{
+	const char *error;
+
+	if (db_mariadb_settings_finish(ctx->pool, ctx->set, &error) < 0) {
+		*error_r = t_strdup_printf("%s: %s", ctx->set->path, error);
+		return -1;
+	}
+	*set_r = ctx->set;
 	return 0;
 }
 
-int db_mariadb_settings_read(pool_t pool, const char *path,
-			     struct db_mariadb_settings **set_r,
-			     const char **warning_r, const char **error_r)
+int db_mariadb_settings_parse(pool_t pool, const char *path,
+			      const unsigned char *data, size_t size,
+			      struct db_mariadb_settings **set_r,
+			      const char **error_r)
+{
+	struct db_mariadb_settings_parse_context ctx = {
+		.pool = pool,
+		.set = db_mariadb_settings_new(pool, path),
+	};
+
+	*set_r = NULL;
+	if (db_mariadb_settings_parse_keys(path, data, size,
+					   db_mariadb_settings_key, &ctx,
+					   error_r) < 0)
+		return -1;
+	return db_mariadb_settings_finish_file(&ctx, set_r, error_r);
+}
+
+int db_mariadb_settings_read_keys(const char *path,
+				  db_mariadb_settings_key_func_t *key_func,
+				  void *context, const char **warning_r,
+				  const char **error_r)
 {
 	struct stat st;
 	unsigned char *data;
@@ -643,7 +684,6 @@ int db_mariadb_settings_read(pool_t pool, const char *path,
 	size_t pos = 0;
 	int fd;
 
-	*set_r = NULL;
 	*warning_r = NULL;
 	/* O_NONBLOCK: a FIFO must not hang start-up (refused below) */
 	fd = open(path, O_RDONLY | O_NONBLOCK);
@@ -700,8 +740,25 @@ int db_mariadb_settings_read(pool_t pool, const char *path,
 		pos += ret;
 	}
 	i_close_fd(&fd);
-	ret = db_mariadb_settings_parse(pool, path, data, pos, set_r, error_r);
+	ret = db_mariadb_settings_parse_keys(path, data, pos, key_func,
+					     context, error_r);
 	/* it holds the database password */
 	safe_memset(data, 0, pos);
 	return ret < 0 ? -1 : 0;
+}
+
+int db_mariadb_settings_read(pool_t pool, const char *path,
+			     struct db_mariadb_settings **set_r,
+			     const char **warning_r, const char **error_r)
+{
+	struct db_mariadb_settings_parse_context ctx = {
+		.pool = pool,
+		.set = db_mariadb_settings_new(pool, path),
+	};
+
+	*set_r = NULL;
+	if (db_mariadb_settings_read_keys(path, db_mariadb_settings_key, &ctx,
+					  warning_r, error_r) < 0)
+		return -1;
+	return db_mariadb_settings_finish_file(&ctx, set_r, error_r);
 }

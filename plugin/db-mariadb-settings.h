@@ -142,6 +142,28 @@ int db_mariadb_settings_finish(pool_t pool, struct db_mariadb_settings *set,
 struct db_mariadb_settings *
 db_mariadb_settings_rehash(pool_t pool, const struct db_mariadb_settings *set);
 
+/* Called for each "key = value" of a file in the syntax of the settings
+   file (the admin commands' file has its own keys). Returns 0, or -1 with
+   the reason in error_r (without file and line). */
+typedef int db_mariadb_settings_key_func_t(void *context, const char *key,
+					   const char *value,
+					   const char **error_r);
+/* Split a file's contents into its "key = value" lines (comments,
+   continued lines, quoted values) and hand each to key_func; a key given
+   twice is refused here. Returns 0, or -1 with "path:line: reason" (or
+   "path: reason") in error_r. The copy of the text is wiped. */
+int db_mariadb_settings_parse_keys(const char *path,
+				   const unsigned char *data, size_t size,
+				   db_mariadb_settings_key_func_t *key_func,
+				   void *context, const char **error_r);
+/* Read a file as db_mariadb_settings_read() does (the same checks of its
+   owner and mode, the same warning) and parse it with
+   db_mariadb_settings_parse_keys(). */
+int db_mariadb_settings_read_keys(const char *path,
+				  db_mariadb_settings_key_func_t *key_func,
+				  void *context, const char **warning_r,
+				  const char **error_r);
+
 /* Parse a configuration file's contents. Every key must be known and given
    at most once, every value valid. Returns 0, or -1 with "path:line:
    reason" (or "path: reason" for problems of the whole file) in error_r.
