@@ -53,6 +53,11 @@ db_mariadb_user_check_domain(const unsigned char *domain, size_t size,
 {
 	size_t i, label_len = 0;
 
+	if (size > DB_MARIADB_USER_DOMAIN_MAX) {
+		*error_r = t_strdup_printf("domain is longer than %u octets",
+					   DB_MARIADB_USER_DOMAIN_MAX);
+		return FALSE;
+	}
 	for (i = 0; i < size; i++) {
 		if (domain[i] != '.') {
 			if (++label_len > DB_MARIADB_USER_LABEL_MAX) {
@@ -76,13 +81,30 @@ db_mariadb_user_check_domain(const unsigned char *domain, size_t size,
 	return TRUE;
 }
 
+/* The domain as it is looked up: its ASCII letters lower-cased. */
+static const char *
+db_mariadb_user_lower_domain(const unsigned char *data, size_t size)
+{
+	char *domain;
+	size_t i;
+
+	domain = t_malloc_no0(size + 1);
+	memcpy(domain, data, size);
+	domain[size] = '\0';
+	/* ASCII only: tolower() would depend on the locale */
+	for (i = 0; i < size; i++) {
+		if (domain[i] >= 'A' && domain[i] <= 'Z')
+			domain[i] += 'a' - 'A';
+	}
+	return domain;
+}
+
 bool db_mariadb_user_parse_data(const unsigned char *data, size_t size,
 				struct db_mariadb_user *user_r,
 				const char **error_r)
 {
 	const unsigned char *at;
-	size_t local_len, domain_len, i;
-	char *domain;
+	size_t local_len, domain_len;
 
 	i_zero(user_r);
 	if (size == 0) {
@@ -121,25 +143,12 @@ bool db_mariadb_user_parse_data(const unsigned char *data, size_t size,
 		*error_r = "has an empty domain";
 		return FALSE;
 	}
-	if (domain_len > DB_MARIADB_USER_DOMAIN_MAX) {
-		*error_r = t_strdup_printf("domain is longer than %u octets",
-					   DB_MARIADB_USER_DOMAIN_MAX);
-		return FALSE;
-	}
 	if (!db_mariadb_user_check_domain(at + 1, domain_len, error_r))
 		return FALSE;
 
-	domain = t_malloc_no0(domain_len + 1);
-	memcpy(domain, at + 1, domain_len);
-	domain[domain_len] = '\0';
-	/* ASCII only: tolower() would depend on the locale */
-	for (i = 0; i < domain_len; i++) {
-		if (domain[i] >= 'A' && domain[i] <= 'Z')
-			domain[i] += 'a' - 'A';
-	}
 	user_r->local = t_strndup(data, local_len);
-	user_r->domain = domain;
-	user_r->address = t_strconcat(user_r->local, "@", domain, NULL);
+	user_r->domain = db_mariadb_user_lower_domain(at + 1, domain_len);
+	user_r->address = t_strconcat(user_r->local, "@", user_r->domain, NULL);
 	return TRUE;
 }
 
@@ -148,4 +157,27 @@ bool db_mariadb_user_parse(const char *login, struct db_mariadb_user *user_r,
 {
 	return db_mariadb_user_parse_data((const unsigned char *)login,
 					  strlen(login), user_r, error_r);
+}
+
+bool db_mariadb_user_parse_domain(const char *domain, const char **domain_r,
+				  const char **error_r)
+{
+	const unsigned char *data = (const unsigned char *)domain;
+	size_t size = strlen(domain);
+
+	*domain_r = NULL;
+	if (size == 0) {
+		*error_r = "is empty";
+		return FALSE;
+	}
+	if (!db_mariadb_user_check_bytes(data, size, error_r))
+		return FALSE;
+	if (memchr(data, '@', size) != NULL) {
+		*error_r = "contains '@' (expected a domain name)";
+		return FALSE;
+	}
+	if (!db_mariadb_user_check_domain(data, size, error_r))
+		return FALSE;
+	*domain_r = db_mariadb_user_lower_domain(data, size);
+	return TRUE;
 }

@@ -31,5 +31,10 @@ bool db_mariadb_user_parse(const char *login, struct db_mariadb_user *user_r,
 bool db_mariadb_user_parse_data(const unsigned char *data, size_t size,
 				struct db_mariadb_user *user_r,
 				const char **error_r);
+/* Validate a domain name alone, as the domain of a login is validated.
+   Returns TRUE with it as it is looked up (ASCII letters lower-cased) in
+   domain_r, or FALSE with the reason in error_r (never the input). */
+bool db_mariadb_user_parse_domain(const char *domain, const char **domain_r,
+				  const char **error_r);
 
 #endif

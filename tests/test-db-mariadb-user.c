@@ -259,6 +259,46 @@ static void test_user_nul_variant(void)
 	test_end();
 }
 
+static void test_user_domain(void)
+{
+	static const struct {
+		const char *input, *domain, *error;
+	} tests[] = {
+		{ "Nahida.NET", "nahida.net", NULL },
+		{ "b\xc3\xbc" "cher.example", "b\xc3\xbc" "cher.example", NULL },
+		{ "", NULL, "is empty" },
+		{ "user@nahida.net", NULL, "contains '@' (expected a domain name)" },
+		{ "nahida..net", NULL, "domain has an empty label" },
+		{ "nahida.net.", NULL, "domain has an empty label" },
+		{ "nahida net", NULL, "contains a space" },
+		{ "nahida\tnet", NULL, "contains a control character" },
+		{ "\xff.net", NULL, "is not valid UTF-8" },
+	};
+	const char *domain, *error;
+	unsigned int i;
+
+	test_begin("db_mariadb_user_parse_domain()");
+	for (i = 0; i < N_ELEMENTS(tests); i++) T_BEGIN {
+		error = NULL;
+		test_assert_idx(db_mariadb_user_parse_domain(tests[i].input,
+				&domain, &error) == (tests[i].error == NULL), i);
+		test_assert_strcmp_idx(domain, tests[i].domain, i);
+		test_assert_strcmp_idx(tests[i].error == NULL ? NULL : error,
+				       tests[i].error, i);
+	} T_END;
+	/* the limits of a login's domain */
+	test_assert(db_mariadb_user_parse_domain(
+		test_domain(DB_MARIADB_USER_DOMAIN_MAX), &domain, &error));
+	test_assert(!db_mariadb_user_parse_domain(
+		test_domain(DB_MARIADB_USER_DOMAIN_MAX + 1), &domain, &error));
+	test_assert_strcmp(error, "domain is longer than 253 octets");
+	test_assert(!db_mariadb_user_parse_domain(
+		t_strconcat(test_repeat('d', DB_MARIADB_USER_LABEL_MAX + 1),
+			    ".net", NULL), &domain, &error));
+	test_assert_strcmp(error, "domain has a label longer than 63 octets");
+	test_end();
+}
+
 int main(void)
 {
 	static void (*const test_functions[])(void) = {
@@ -266,6 +306,7 @@ int main(void)
 		test_user_limits,
 		test_user_invalid,
 		test_user_nul_variant,
+		test_user_domain,
 		NULL
 	};
 	return test_run(test_functions);
