@@ -6,6 +6,9 @@
 #define DB_MARIADB_BCRYPT_DEFAULT_COST 10
 /* A bcrypt hash: "$2y$" cost "$" 22 salt and 31 hash characters. */
 #define DB_MARIADB_BCRYPT_LEN 60
+/* bcrypt uses only the first 72 octets of a password: the rest changes
+   nothing, whatever it is */
+#define DB_MARIADB_BCRYPT_PASSWORD_MAX 72
 #define DB_MARIADB_BCRYPT_COST_MIN 4
 #define DB_MARIADB_BCRYPT_COST_MAX 31
 
