@@ -107,3 +107,48 @@ BEGIN NOT ATOMIC
 	END IF;
 END //
 DELIMITER ;
+
+-- ---------------------------------------------------------------------------
+-- The admin commands' account mail_admin (doveadm mariadb ..., see
+-- ../doc/admin.md). A block of its own, with its own placeholder
+-- @MAIL_ADMIN_PASSWORD@ (substitute it like the one above; the script stops
+-- here if it was not). The commands write through this account only: the
+-- module and Postfix keep the read-only mail_user above.
+--
+-- It may do exactly what the commands do, and nothing else:
+-- - domains: SELECT, INSERT, DELETE (domain add, remove, list);
+-- - users: SELECT, INSERT, DELETE (user add, remove, list) and UPDATE of
+--   the column password_hash only (passwd, lock, unlock): it can't rename
+--   a user or move it to another domain, nor change a display name;
+-- - aliases: SELECT, INSERT, DELETE (alias add, remove, list; removing a
+--   user removes the aliases that point to it, the schema's ON DELETE
+--   CASCADE).
+-- No UPDATE of domains or aliases, no views, no other table or database,
+-- no GRANT OPTION. The same two accounts as for mail_user (UNIX socket and
+-- TCP over loopback); every privilege is revoked and granted again.
+
+DELIMITER //
+BEGIN NOT ATOMIC
+	IF '@MAIL_ADMIN_PASSWORD@' IN ('', CONCAT('@MAIL_ADMIN', '_PASSWORD@')) THEN
+		SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT =
+			'03-grants.sql: substitute the mail_admin password placeholder first';
+	END IF;
+END //
+DELIMITER ;
+
+CREATE USER IF NOT EXISTS 'mail_admin'@'localhost'
+	IDENTIFIED BY '@MAIL_ADMIN_PASSWORD@';
+CREATE USER IF NOT EXISTS 'mail_admin'@'127.0.0.1'
+	IDENTIFIED BY '@MAIL_ADMIN_PASSWORD@';
+ALTER USER 'mail_admin'@'localhost' IDENTIFIED BY '@MAIL_ADMIN_PASSWORD@',
+	'mail_admin'@'127.0.0.1' IDENTIFIED BY '@MAIL_ADMIN_PASSWORD@';
+
+REVOKE ALL PRIVILEGES, GRANT OPTION
+	FROM 'mail_admin'@'localhost', 'mail_admin'@'127.0.0.1';
+
+GRANT SELECT, INSERT, DELETE ON mail_server.domains
+	TO 'mail_admin'@'localhost', 'mail_admin'@'127.0.0.1';
+GRANT SELECT, INSERT, DELETE, UPDATE (password_hash) ON mail_server.users
+	TO 'mail_admin'@'localhost', 'mail_admin'@'127.0.0.1';
+GRANT SELECT, INSERT, DELETE ON mail_server.aliases
+	TO 'mail_admin'@'localhost', 'mail_admin'@'127.0.0.1';
