@@ -27,6 +27,10 @@ SQL_DIR = os.path.join(TOP, "sql")
 POSTFIX_MAP_DIR = os.path.join(SQL_DIR, "postfix")
 MODULE_SO = os.environ.get(
     "MODULE_SO", os.path.join(TOP, "plugin", ".libs", "libauthdb_mariadb.so"))
+# the admin commands (doveadm mariadb ...)
+DOVEADM_PLUGIN_SO = os.environ.get(
+    "DOVEADM_PLUGIN_SO",
+    os.path.join(TOP, "plugin", ".libs", "lib90_doveadm_mariadb_plugin.so"))
 
 # the guide's sample users: both have password test1234
 USERS = ["1000dreams@nahida.net", "deepwood@nahida.net"]
@@ -42,14 +46,19 @@ class Servers:
     postfix=True) also clamd and rspamd, Postfix's milter, with a DKIM key
     for every domain of the database (self.clamd, self.rspamd,
     self.dkim_records). schema_tokens: more placeholders of sql/ to
-    substitute (MariaDB.load_schema()), e.g. the rehash account's."""
+    substitute (MariaDB.load_schema()), e.g. the rehash account's. doveadm
+    (self.dovecot.doveadm()) has the admin commands, with the file for the
+    database account mail_admin (password self.admin_password;
+    admin_extra: more lines for the file)."""
 
     def __init__(self, name, module_extra="", dovecot_extra="", auth_listeners="",
                  protocols="imap lmtp", postfix=False, passdb_settings="",
-                 passdbs_before="", filters=False, schema_tokens=None):
+                 passdbs_before="", filters=False, schema_tokens=None,
+                 admin_extra=""):
         self.dir = tempfile.mkdtemp(prefix="mariadb-auth-%s-" % name)
         os.chmod(self.dir, 0o755)
         self.db_password = secrets.token_hex(12)
+        self.admin_password = secrets.token_hex(12)
         self.db = MariaDB(os.path.join(self.dir, "mariadb"), proc.free_port())
         self.schema_tokens = schema_tokens
         dovecot_dir = os.path.join(self.dir, "dovecot")
@@ -76,7 +85,9 @@ class Servers:
             db_password=self.db_password, module_extra=module_extra,
             dovecot_extra=dovecot_extra, auth_listeners=auth_listeners,
             lmtp_listeners=lmtp_listeners, protocols=protocols,
-            passdb_settings=passdb_settings, passdbs_before=passdbs_before)
+            passdb_settings=passdb_settings, passdbs_before=passdbs_before,
+            doveadm_plugin_so=DOVEADM_PLUGIN_SO, admin_password=self.admin_password,
+            admin_extra=admin_extra)
         # what add_replica() and add_dovecot() add
         self.replica = None
         self.more_dovecots = []
@@ -102,6 +113,8 @@ class Servers:
         module_extra or db_hosts) say otherwise. stop() stops it; start()
         starts it if it is added before, else the caller does."""
         settings.setdefault("db_hosts", self.dovecot.db_hosts)
+        settings.setdefault("doveadm_plugin_so", DOVEADM_PLUGIN_SO)
+        settings.setdefault("admin_password", self.admin_password)
         d = Dovecot(os.path.join(self.dir, name), MODULE_SO,
                     db_password=self.db_password, **settings)
         self.more_dovecots.append(d)
@@ -115,7 +128,8 @@ class Servers:
             else:
                 self.db.start()
             self.db.load_schema(SQL_DIR, self.db_password,
-                                tokens=self.schema_tokens)
+                                tokens=self.schema_tokens,
+                                mail_admin_password=self.admin_password)
             if self.rspamd:
                 self.dkim_records = self.rspamd.make_dkim_keys(
                     self.db.sql("SELECT domain FROM domains", database="mail_server").split())

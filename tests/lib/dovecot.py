@@ -6,7 +6,14 @@ auth modules in a directory compiled into it, so the server runs in a mount
 namespace of its own (unshare -m) in which a copy of that directory with our
 module added is bind-mounted over the system one; nothing is installed and
 nothing under /etc or /usr is changed. It is stopped by the PID in its
-master.pid."""
+master.pid.
+
+doveadm runs the same way: doveadm() (and doveadm_argv(), for a caller that
+runs the command itself, on a terminal say) bind-mounts a copy of Dovecot's
+doveadm module directory with the admin commands' plugin added over the
+system one, and the configuration names the admin commands' file
+(dovecot-mariadb-admin.conf.ext, written when there is a password for
+their database account)."""
 
 import glob
 import hashlib
@@ -18,6 +25,7 @@ import urllib.request
 from . import proc
 
 SYSTEM_AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
+SYSTEM_DOVEADM_MODULE_DIR = "/usr/lib/dovecot/modules/doveadm"
 
 
 # Debian's packages ship their configuration here; their maintainer scripts
@@ -82,6 +90,15 @@ home = {vmail}/%d/%n
 mail = maildir:~/Maildir
 uid = {uid}
 gid = {gid}
+{extra}"""
+
+# the admin commands' file (plugin/doveadm/doveadm-mariadb-settings.c)
+ADMIN_CONFIG_TEMPLATE = """\
+# dovecot-mariadb-admin.conf.ext written by tests/lib/dovecot.py
+hosts = {hosts}
+user = mail_admin
+password = {password}
+dbname = mail_server
 {extra}"""
 
 DOVECOT_CONFIG_TEMPLATE = """\
@@ -152,6 +169,10 @@ service auth {{
     mode = 0666
   }}
 {auth_listeners}}}
+# doveadm mariadb's file
+plugin {{
+  mariadb_admin_config = {admin_config}
+}}
 # The anvil auth penalty (2..15 s after each failure from one IP) would
 # slow the tests down: auth can't open this socket, so penalties are off.
 service anvil {{
@@ -191,13 +212,20 @@ import_environment = TZ LD_PRELOAD={libasan} \
 """
 
 
+def sanitizer_preload():
+    """The ASan runtime that a sanitizer build needs preloaded."""
+    return os.environ.get("SANITIZER_PRELOAD",
+                          "/usr/lib/x86_64-linux-gnu/libasan.so.8")
+
+
 class Dovecot(proc.Daemon):
     def __init__(self, basedir, module_so, db_hosts, db_password,
                  imap_port=None, uid=8, gid=8, protocols="imap lmtp",
                  connect_timeout=3, query_timeout=3, module_extra="",
                  dovecot_extra="", auth_listeners="", lmtp_listeners="",
                  passdb_settings="", passdbs_before="", instance=None,
-                 etc_files=None, db_user="mail_user", builtin_sql=False):
+                 etc_files=None, db_user="mail_user", builtin_sql=False,
+                 doveadm_plugin_so=None, admin_password=None, admin_extra=""):
         self.dir = os.path.abspath(basedir)
         self.module_so = module_so
         self.db_hosts = db_hosts
@@ -229,14 +257,17 @@ class Dovecot(proc.Daemon):
         # e.g. a resolv.conf naming the test's name server
         # (lib/nameserver.py); the host's files stay as they are
         self.etc_files = etc_files or {}
+        # the admin commands: their plugin, the password of their database
+        # account mail_admin and more lines for their file
+        self.doveadm_plugin_so = doveadm_plugin_so
+        self.admin_password = admin_password
+        self.admin_extra = admin_extra
         # SANITIZER_LOG_DIR: the module was built with ASan+UBSan; preload
         # their runtime into Dovecot's processes and write reports there
         sanitizer_dir = os.environ.get("SANITIZER_LOG_DIR")
         if sanitizer_dir:
             self.dovecot_extra += SANITIZER_TEMPLATE.format(
-                libasan=os.environ.get("SANITIZER_PRELOAD",
-                                       "/usr/lib/x86_64-linux-gnu/libasan.so.8"),
-                dir=sanitizer_dir)
+                libasan=sanitizer_preload(), dir=sanitizer_dir)
         self.config = os.path.join(self.dir, "dovecot.conf")
         self.module_config = os.path.join(self.dir, "dovecot-mariadb.conf.ext")
         self.sql_config = os.path.join(self.dir, "dovecot-sql.conf.ext")
@@ -245,6 +276,8 @@ class Dovecot(proc.Daemon):
         self.log_path = os.path.join(self.dir, "dovecot.log")
         self.vmail = os.path.join(self.dir, "vmail")
         self.module_dir = os.path.join(self.dir, "modules", "auth")
+        self.doveadm_module_dir = os.path.join(self.dir, "modules", "doveadm")
+        self.admin_config = os.path.join(self.dir, "dovecot-mariadb-admin.conf.ext")
         self.auth_client_socket = os.path.join(self.run_dir, "auth-client")
         self.auth_userdb_socket = os.path.join(self.run_dir, "auth-userdb")
         self.lmtp_socket = os.path.join(self.run_dir, "lmtp")
@@ -275,6 +308,8 @@ class Dovecot(proc.Daemon):
             userdb_settings = SQL_USERDB_SETTINGS.format(
                 vmail=self.vmail, uid=self.uid, gid=self.gid)
             self.write_sql_config()
+        if self.admin_password is not None:
+            self.write_admin_config()
         with open(self.config, "w") as f:
             f.write(DOVECOT_CONFIG_TEMPLATE.format(
                 dir=self.dir, instance=self.instance,
@@ -284,7 +319,8 @@ class Dovecot(proc.Daemon):
                 imap_port=self.imap_port, auth_listeners=self.auth_listeners,
                 passdb_settings=self.passdb_settings,
                 passdbs_before=self.passdbs_before,
-                lmtp_listeners=self.lmtp_listeners, extra=self.dovecot_extra))
+                lmtp_listeners=self.lmtp_listeners,
+                admin_config=self.admin_config, extra=self.dovecot_extra))
         # a copy, not a symlink: the bind mount must not point back here
         for so in glob.glob(os.path.join(SYSTEM_AUTH_MODULE_DIR, "*.so")):
             shutil.copy2(so, self.module_dir)
@@ -304,6 +340,48 @@ class Dovecot(proc.Daemon):
                 port=ports.pop(), db_user=self.db_user,
                 db_password=self.db_password))
         os.chmod(self.sql_config, 0o600)
+
+    def write_admin_config(self, text=None):
+        """Write the admin commands' file: the one for this Dovecot's
+        primary database (the first of db_hosts) with mail_admin's
+        password, or text. Mode 0600, as the commands demand."""
+        if text is None:
+            text = ADMIN_CONFIG_TEMPLATE.format(
+                hosts=self.db_hosts.split()[0], password=self.admin_password,
+                extra=self.admin_extra)
+        fd = os.open(self.admin_config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(self.admin_config, 0o600)
+
+    def doveadm_argv(self, *args):
+        """The command line that runs doveadm with this configuration and,
+        if there is one, the admin commands' plugin: in a mount namespace
+        of its own, with a copy of Dovecot's doveadm modules and the plugin
+        over the system's (copied afresh on every call)."""
+        argv = ["doveadm", "-c", self.config] + list(args)
+        if self.doveadm_plugin_so is None:
+            return argv
+        os.makedirs(self.doveadm_module_dir, exist_ok=True)
+        for so in glob.glob(os.path.join(SYSTEM_DOVEADM_MODULE_DIR, "*.so")):
+            shutil.copy2(so, self.doveadm_module_dir)
+        shutil.copy2(self.doveadm_plugin_so, self.doveadm_module_dir)
+        return ["unshare", "-m", "--propagation", "private", "sh", "-c",
+                'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh",
+                self.doveadm_module_dir, SYSTEM_DOVEADM_MODULE_DIR] + argv
+
+    def doveadm_env(self):
+        """doveadm's environment: with a sanitizer build (SANITIZER_LOG_DIR),
+        the sanitizers' runtime preloaded, as for Dovecot's processes."""
+        env = dict(os.environ)
+        sanitizer_dir = os.environ.get("SANITIZER_LOG_DIR")
+        if sanitizer_dir:
+            env["LD_PRELOAD"] = sanitizer_preload()
+            env["ASAN_OPTIONS"] = ("detect_leaks=0:abort_on_error=1:log_path=%s/asan"
+                                   % sanitizer_dir)
+            env["UBSAN_OPTIONS"] = ("print_stacktrace=1:halt_on_error=1:log_path=%s/ubsan"
+                                    % sanitizer_dir)
+        return env
 
     def pid(self):
         return proc.read_pid(self.pid_file)
@@ -366,9 +444,11 @@ class Dovecot(proc.Daemon):
         self.doveadm("reload", check=True)
 
     def doveadm(self, *args, check=False, input=None):
-        return subprocess.run(["doveadm", "-c", self.config] + list(args),
+        """Run doveadm; input is its standard input (none if None)."""
+        stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
+        return subprocess.run(self.doveadm_argv(*args), env=self.doveadm_env(),
                               capture_output=True, text=True, check=check,
-                              input=input, timeout=120)
+                              timeout=120, **stdin)
 
     def log_lines(self, *words):
         """The log's lines that contain any of the words (for assertions

@@ -50,6 +50,9 @@ import time
 
 # sql/03-grants.sql holds this token where the mail_user password goes.
 PASSWORD_TOKEN = "@MAIL_USER_PASSWORD@"
+# ... and this one where the password of mail_admin (the admin commands'
+# account) goes.
+ADMIN_PASSWORD_TOKEN = "@MAIL_ADMIN_PASSWORD@"
 
 # Server options shared by mariadb-install-db (which passes them to its
 # bootstrap server) and mariadbd, chosen to start fast and stay small: a
@@ -96,12 +99,12 @@ class MariaDB:
 
     Attributes: basedir, datadir, socket, pid_file, log_file; host
     ("127.0.0.1") and port for TCP clients; user_password, the mail_user
-    password that load_schema() sets; admin_user, the account that sql()
-    uses unless told otherwise.
+    password that load_schema() sets; mail_admin_password, mail_admin's;
+    admin_user, the account that sql() uses unless told otherwise.
     """
 
     def __init__(self, basedir, port, user_password="mail-user-test-password",
-                 options=()):
+                 options=(), mail_admin_password="mail-admin-test-password"):
         self.basedir = os.path.abspath(basedir)
         self.datadir = os.path.join(self.basedir, "data")
         self.tmpdir = os.path.join(self.basedir, "tmp")
@@ -111,6 +114,7 @@ class MariaDB:
         self.host = "127.0.0.1"
         self.port = port
         self.user_password = user_password
+        self.mail_admin_password = mail_admin_password
         self.admin_user = pwd.getpwuid(os.geteuid()).pw_name
         # Extra mariadbd options, given after SERVER_OPTIONS so that they
         # win (e.g. binary_log_options()): not used by mariadb-install-db.
@@ -251,18 +255,23 @@ class MariaDB:
                                f"{result.stderr.strip()}")
         return result.stdout
 
-    def load_schema(self, sql_dir, mail_user_password=None, tokens=None):
+    def load_schema(self, sql_dir, mail_user_password=None, tokens=None,
+                    mail_admin_password=None):
         """Run the numbered scripts of sql_dir (01-schema.sql to
         04-sample-data.sql) in order, as an installer does: with the
-        password token replaced by mail_user_password, or by user_password
-        if that is None, and each other token of tokens (e.g.
-        {"@MAIL_REHASH_PASSWORD@": password}) by its value. Afterwards
-        user_password is mail_user's password. Can be run again: the
+        password tokens replaced by mail_user_password and
+        mail_admin_password, or by user_password and mail_admin_password
+        if they are None, and each other token of tokens (e.g.
+        {"@MAIL_REHASH_PASSWORD@": password}) by its value. Afterwards these
+        attributes hold the accounts' passwords. Can be run again: the
         scripts are re-runnable."""
         if mail_user_password is not None:
             self.user_password = mail_user_password
+        if mail_admin_password is not None:
+            self.mail_admin_password = mail_admin_password
         replace = dict(tokens or {})
         replace[PASSWORD_TOKEN] = self.user_password
+        replace[ADMIN_PASSWORD_TOKEN] = self.mail_admin_password
         scripts = sorted(glob.glob(os.path.join(sql_dir, "[0-9][0-9]-*.sql")))
         if not scripts:
             raise MariaDBError(f"{sql_dir}: no numbered .sql scripts")
