@@ -127,7 +127,7 @@ doveadm_mariadb_alias_add_check(struct doveadm_mariadb *adm,
 {
 	const char *params[] = { source->domain, source->local, NULL };
 	struct db_mariadb_row row;
-	const char *hash;
+	const char *address, *hash;
 	int ret;
 
 	if ((ret = doveadm_mariadb_domain_exists(adm, source->domain)) <= 0) {
@@ -150,12 +150,12 @@ doveadm_mariadb_alias_add_check(struct doveadm_mariadb *adm,
 	}
 	if (!doveadm_mariadb_alias_chain_check(adm, source, destination))
 		return FALSE;
-	if ((ret = doveadm_mariadb_user_find(adm, source, &hash)) < 0)
+	if ((ret = doveadm_mariadb_user_find(adm, source, &address,
+					     &hash)) < 0)
 		return FALSE;
 	if (ret > 0) {
 		i_warning("%s is a user too: its mail will go to %s instead "
-			  "of its mailbox", source->address,
-			  destination->address);
+			  "of its mailbox", address, destination->address);
 	}
 	return TRUE;
 }

@@ -21,8 +21,8 @@
 #include "doveadm-mariadb.h"
 
 #define SQL_USER_FIND \
-	"SELECT password_hash FROM users WHERE domain = ? AND local = ? " \
-	"LOCK IN SHARE MODE"
+	"SELECT CONCAT(local, '@', domain) AS address, password_hash " \
+	"FROM users WHERE domain = ? AND local = ? LOCK IN SHARE MODE"
 #define SQL_USER_INSERT \
 	"INSERT INTO users (local, domain, password_hash, display_name) " \
 	"VALUES (?, ?, ?, ?)"
@@ -43,15 +43,17 @@
 
 int doveadm_mariadb_user_find(struct doveadm_mariadb *adm,
 			      const struct db_mariadb_user *user,
-			      const char **hash_r)
+			      const char **address_r, const char **hash_r)
 {
 	const char *params[] = { user->domain, user->local, NULL };
 	struct db_mariadb_row row;
 	int ret;
 
 	ret = doveadm_mariadb_select_row(adm, SQL_USER_FIND, params, &row);
-	if (ret > 0)
+	if (ret > 0) {
+		*address_r = doveadm_mariadb_row_value(&row, "address");
 		*hash_r = doveadm_mariadb_row_value(&row, "password_hash");
+	}
 	return ret;
 }
 
@@ -61,9 +63,10 @@ doveadm_mariadb_user_get(struct doveadm_mariadb *adm,
 			 const struct db_mariadb_user *user,
 			 const char **hash_r)
 {
+	const char *address;
 	int ret;
 
-	ret = doveadm_mariadb_user_find(adm, user, hash_r);
+	ret = doveadm_mariadb_user_find(adm, user, &address, hash_r);
 	if (ret == 0) {
 		doveadm_mariadb_fail(DOVEADM_MARIADB_EX_NOUSER,
 				     "Unknown user %s", user->address);
@@ -121,7 +124,7 @@ static bool
 doveadm_mariadb_user_add_check(struct doveadm_mariadb *adm,
 			       const struct db_mariadb_user *user)
 {
-	const char *hash;
+	const char *address, *hash;
 	int ret;
 
 	ret = doveadm_mariadb_domain_exists(adm, user->domain);
@@ -132,10 +135,10 @@ doveadm_mariadb_user_add_check(struct doveadm_mariadb *adm,
 	}
 	if (ret <= 0)
 		return FALSE;
-	ret = doveadm_mariadb_user_find(adm, user, &hash);
+	ret = doveadm_mariadb_user_find(adm, user, &address, &hash);
 	if (ret > 0) {
 		doveadm_mariadb_fail(DOVEADM_MARIADB_EX_NOTPOSSIBLE,
-				     "User %s exists already", user->address);
+				     "User %s exists already", address);
 	}
 	return ret == 0;
 }

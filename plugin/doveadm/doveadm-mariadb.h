@@ -69,10 +69,10 @@ const char *doveadm_mariadb_row_value(const struct db_mariadb_row *row,
    until it ends, so that no other admin removes it meanwhile. */
 int doveadm_mariadb_domain_exists(struct doveadm_mariadb *adm,
 				  const char *domain);
-/* hash_r: the stored password */
+/* The user's address as stored, and its stored password. */
 int doveadm_mariadb_user_find(struct doveadm_mariadb *adm,
 			      const struct db_mariadb_user *user,
-			      const char **hash_r);
+			      const char **address_r, const char **hash_r);
 
 /* Version glue: the admin file Dovecot's configuration names, or NULL
    with the reason in error_r. */
