@@ -1,8 +1,9 @@
 """Mail clients as the tests use them: imaplib's IMAP4 from 127.0.0.2, TLS
-that trusts a test server's own certificate, and what the tests ask of a
-mailbox (imaplib)."""
+that trusts a test server's own certificate, logins over IMAP and SMTP
+submission, and what the tests ask of a mailbox (imaplib)."""
 
 import imaplib
+import smtplib
 import socket
 import ssl
 
@@ -46,3 +47,31 @@ def find_message(imap, token, part="RFC822"):
         return None
     _, parts = imap.fetch(data[0].split()[0], "(%s)" % part)
     return parts[0][1]
+
+
+def imap_login(port, user, password, cafile):
+    """An IMAP connection to 127.0.0.1:port from 127.0.0.2, logged in as
+    user after STARTTLS (the server's certificate checked against cafile).
+    Raises imaplib.IMAP4.error if the login is refused."""
+    imap = IMAP4("127.0.0.1", port, timeout=30)
+    try:
+        imap.starttls(ssl_context=tls_context(cafile))
+        imap.login(user, password)
+    except BaseException:
+        imap.shutdown()
+        raise
+    return imap
+
+
+def submission_login(port, user, password, cafile):
+    """An SMTP submission connection to 127.0.0.1:port, logged in as user
+    with AUTH after STARTTLS (the certificate checked against cafile).
+    Raises smtplib.SMTPAuthenticationError if the login is refused."""
+    smtp = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    try:
+        smtp.starttls(context=tls_context(cafile))
+        smtp.login(user, password)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
