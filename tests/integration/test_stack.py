@@ -158,6 +158,8 @@ class StackTest(unittest.TestCase):
             self.assertTrue(os.path.exists(path), path)
         self.assertIn("swaks --server 127.0.0.1:%d --tls" % PORTS["submission"], r.stdout)
         self.assertIn("| %s dkim-verify --dir %s" % (STACK, DIR), r.stdout)
+        self.assertIn("%s doveadm --dir %s mariadb user list nahida.net" % (STACK, DIR),
+                      r.stdout)
         self.assertIn(RECORD % ("kawaii2309", "nahida.net"), r.stdout)
         for name, pid in pids().items():
             self.assertTrue(pid and proc.pid_alive(pid), name)
@@ -212,6 +214,17 @@ class StackTest(unittest.TestCase):
                 s.login(DEEPWOOD, "wrong")
             finally:
                 s.quit()
+
+    def test_2b_the_printed_admin_command_works(self):
+        r = stack("doveadm", "mariadb", "user", "list", "nahida.net")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(sorted(line.split()[0] for line in r.stdout.splitlines()[1:]),
+                         [DREAMS, DEEPWOOD])
+        # a user made with it logs in
+        r = stack("doveadm", "mariadb", "user", "add", "stack@nahida.net",
+                  input=PASSWORD + "\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(imap_subjects("stack@nahida.net"), [])
 
     def test_3_up_again_changes_nothing(self):
         before = pids()
