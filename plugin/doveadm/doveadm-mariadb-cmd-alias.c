@@ -270,6 +270,8 @@ doveadm_mariadb_alias_print(const ARRAY_TYPE(db_mariadb_row) *rows)
 	doveadm_print_header_simple("source");
 	doveadm_print_header_simple("destination");
 	array_foreach(rows, row) {
+		/* cppcheck can't see into Dovecot's array macros */
+		/* cppcheck-suppress uninitvar */
 		doveadm_print(doveadm_mariadb_row_value(row, "source"));
 		doveadm_print(doveadm_mariadb_row_value(row, "destination"));
 	}
