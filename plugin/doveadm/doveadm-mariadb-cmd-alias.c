@@ -165,7 +165,6 @@ static void cmd_mariadb_alias_add(struct doveadm_cmd_context *cctx)
 	struct doveadm_mariadb *adm;
 	struct db_mariadb_user source, destination;
 	const char *params[5];
-	uint64_t changed;
 
 	if (!doveadm_mariadb_alias_arg(cctx, "source", &source) ||
 	    !doveadm_mariadb_alias_arg(cctx, "destination", &destination) ||
@@ -178,9 +177,7 @@ static void cmd_mariadb_alias_add(struct doveadm_cmd_context *cctx)
 		params[2] = destination.local;
 		params[3] = destination.domain;
 		params[4] = NULL;
-		if (doveadm_mariadb_exec(adm, SQL_ALIAS_INSERT, params,
-					 &changed))
-			(void)doveadm_mariadb_commit(adm);
+		(void)doveadm_mariadb_exec_commit(adm, SQL_ALIAS_INSERT, params);
 	}
 	doveadm_mariadb_deinit(&adm);
 }
@@ -191,7 +188,6 @@ static void cmd_mariadb_alias_remove(struct doveadm_cmd_context *cctx)
 	struct db_mariadb_user source;
 	struct db_mariadb_row row;
 	const char *params[3];
-	uint64_t changed;
 	int ret;
 
 	if (!doveadm_mariadb_alias_arg(cctx, "source", &source) ||
@@ -206,9 +202,9 @@ static void cmd_mariadb_alias_remove(struct doveadm_cmd_context *cctx)
 		if (ret == 0) {
 			doveadm_mariadb_fail(DOVEADM_MARIADB_EX_NOTFOUND,
 					     "Unknown alias %s", source.address);
-		} else if (doveadm_mariadb_exec(adm, SQL_ALIAS_DELETE, params,
-						&changed)) {
-			(void)doveadm_mariadb_commit(adm);
+		} else {
+			(void)doveadm_mariadb_exec_commit(adm,
+				SQL_ALIAS_DELETE, params);
 		}
 	}
 	doveadm_mariadb_deinit(&adm);
@@ -312,30 +308,12 @@ static void cmd_mariadb_alias_list(struct doveadm_cmd_context *cctx)
 	doveadm_mariadb_deinit(&adm);
 }
 
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_alias_add = {
-	.cmd = cmd_mariadb_alias_add,
-	.name = "mariadb alias add",
-	.usage = "<source> <destination>",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "source", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAM('\0', "destination", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
-
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_alias_remove = {
-	.cmd = cmd_mariadb_alias_remove,
-	.name = "mariadb alias remove",
-	.usage = "<source>",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "source", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
-
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_alias_list = {
-	.cmd = cmd_mariadb_alias_list,
-	.name = "mariadb alias list",
-	.usage = "[<source>|<domain>]",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "source", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_alias_add =
+	DOVEADM_MARIADB_CMD2(cmd_mariadb_alias_add, "alias add",
+			     "<source> <destination>", "source", "destination");
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_alias_remove =
+	DOVEADM_MARIADB_CMD1(cmd_mariadb_alias_remove, "alias remove",
+			     "<source>", "source");
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_alias_list =
+	DOVEADM_MARIADB_CMD1(cmd_mariadb_alias_list, "alias list",
+			     "[<source>|<domain>]", "source");

@@ -67,7 +67,6 @@ static void cmd_mariadb_domain_add(struct doveadm_cmd_context *cctx)
 {
 	struct doveadm_mariadb *adm;
 	const char *domain, *params[2] = { NULL, NULL };
-	uint64_t changed;
 	int ret;
 
 	if ((domain = doveadm_mariadb_domain_arg(cctx)) == NULL ||
@@ -79,9 +78,9 @@ static void cmd_mariadb_domain_add(struct doveadm_cmd_context *cctx)
 		if (ret > 0) {
 			doveadm_mariadb_fail(DOVEADM_MARIADB_EX_NOTPOSSIBLE,
 				"Domain %s exists already", domain);
-		} else if (doveadm_mariadb_exec(adm, SQL_DOMAIN_INSERT, params,
-						&changed)) {
-			(void)doveadm_mariadb_commit(adm);
+		} else {
+			(void)doveadm_mariadb_exec_commit(adm,
+				SQL_DOMAIN_INSERT, params);
 		}
 	}
 	doveadm_mariadb_deinit(&adm);
@@ -92,7 +91,6 @@ static void cmd_mariadb_domain_remove(struct doveadm_cmd_context *cctx)
 	struct doveadm_mariadb *adm;
 	struct db_mariadb_row row;
 	const char *domain, *users, *aliases, *params[2] = { NULL, NULL };
-	uint64_t changed;
 	int ret;
 
 	if ((domain = doveadm_mariadb_domain_arg(cctx)) == NULL ||
@@ -113,9 +111,8 @@ static void cmd_mariadb_domain_remove(struct doveadm_cmd_context *cctx)
 		doveadm_mariadb_fail(DOVEADM_MARIADB_EX_NOTPOSSIBLE,
 			"Domain %s still has %s users and %s aliases: remove "
 			"them first", domain, users, aliases);
-	} else if (doveadm_mariadb_exec(adm, SQL_DOMAIN_DELETE, params,
-					&changed)) {
-		(void)doveadm_mariadb_commit(adm);
+	} else {
+		(void)doveadm_mariadb_exec_commit(adm, SQL_DOMAIN_DELETE, params);
 	}
 	doveadm_mariadb_deinit(&adm);
 }
@@ -161,29 +158,12 @@ static void cmd_mariadb_domain_list(struct doveadm_cmd_context *cctx)
 	doveadm_mariadb_deinit(&adm);
 }
 
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_domain_add = {
-	.cmd = cmd_mariadb_domain_add,
-	.name = "mariadb domain add",
-	.usage = "<domain>",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "domain", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
-
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_domain_remove = {
-	.cmd = cmd_mariadb_domain_remove,
-	.name = "mariadb domain remove",
-	.usage = "<domain>",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "domain", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
-
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_domain_list = {
-	.cmd = cmd_mariadb_domain_list,
-	.name = "mariadb domain list",
-	.usage = "[<domain>]",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "domain", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_domain_add =
+	DOVEADM_MARIADB_CMD1(cmd_mariadb_domain_add, "domain add",
+			     "<domain>", "domain");
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_domain_remove =
+	DOVEADM_MARIADB_CMD1(cmd_mariadb_domain_remove, "domain remove",
+			     "<domain>", "domain");
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_domain_list =
+	DOVEADM_MARIADB_CMD1(cmd_mariadb_domain_list, "domain list",
+			     "[<domain>]", "domain");

@@ -148,7 +148,6 @@ static void cmd_mariadb_user_add(struct doveadm_cmd_context *cctx)
 	struct doveadm_mariadb *adm;
 	struct db_mariadb_user user;
 	const char *name = "", *hash, *error, *params[5];
-	uint64_t changed;
 
 	if (!doveadm_mariadb_user_arg(cctx, &user))
 		return;
@@ -171,9 +170,7 @@ static void cmd_mariadb_user_add(struct doveadm_cmd_context *cctx)
 		params[2] = hash;
 		params[3] = name;
 		params[4] = NULL;
-		if (doveadm_mariadb_exec(adm, SQL_USER_INSERT, params,
-					 &changed))
-			(void)doveadm_mariadb_commit(adm);
+		(void)doveadm_mariadb_exec_commit(adm, SQL_USER_INSERT, params);
 	}
 	doveadm_mariadb_deinit(&adm);
 }
@@ -257,7 +254,6 @@ static void cmd_mariadb_user_remove(struct doveadm_cmd_context *cctx)
 	const struct db_mariadb_row *row;
 	const char *hash, *params[3];
 	string_t *names;
-	uint64_t changed;
 
 	if (!doveadm_mariadb_user_arg(cctx, &user) ||
 	    (adm = doveadm_mariadb_init(cctx)) == NULL)
@@ -268,8 +264,8 @@ static void cmd_mariadb_user_remove(struct doveadm_cmd_context *cctx)
 	if (doveadm_mariadb_begin(adm) &&
 	    doveadm_mariadb_user_get(adm, &user, &hash) > 0 &&
 	    doveadm_mariadb_select(adm, SQL_USER_ALIASES, params, &aliases) &&
-	    doveadm_mariadb_exec(adm, SQL_USER_DELETE, params, &changed) &&
-	    doveadm_mariadb_commit(adm) && array_count(&aliases) > 0) {
+	    doveadm_mariadb_exec_commit(adm, SQL_USER_DELETE, params) &&
+	    array_count(&aliases) > 0) {
 		names = t_str_new(128);
 		array_foreach(&aliases, row) {
 			if (str_len(names) > 0)
@@ -336,47 +332,18 @@ DOVEADM_CMD_PARAM('\0', "user", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
 DOVEADM_CMD_PARAMS_END
 };
 
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_user_passwd = {
-	.cmd = cmd_mariadb_user_passwd,
-	.name = "mariadb user passwd",
-	.usage = "<user>",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "user", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
-
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_user_lock = {
-	.cmd = cmd_mariadb_user_lock,
-	.name = "mariadb user lock",
-	.usage = "<user>",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "user", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
-
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_user_unlock = {
-	.cmd = cmd_mariadb_user_unlock,
-	.name = "mariadb user unlock",
-	.usage = "<user>",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "user", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
-
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_user_remove = {
-	.cmd = cmd_mariadb_user_remove,
-	.name = "mariadb user remove",
-	.usage = "<user>",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "user", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
-
-struct doveadm_cmd_ver2 doveadm_mariadb_cmd_user_list = {
-	.cmd = cmd_mariadb_user_list,
-	.name = "mariadb user list",
-	.usage = "[<domain>]",
-DOVEADM_CMD_PARAMS_START
-DOVEADM_CMD_PARAM('\0', "domain", CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
-DOVEADM_CMD_PARAMS_END
-};
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_user_passwd =
+	DOVEADM_MARIADB_CMD1(cmd_mariadb_user_passwd, "user passwd",
+			     "<user>", "user");
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_user_lock =
+	DOVEADM_MARIADB_CMD1(cmd_mariadb_user_lock, "user lock",
+			     "<user>", "user");
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_user_unlock =
+	DOVEADM_MARIADB_CMD1(cmd_mariadb_user_unlock, "user unlock",
+			     "<user>", "user");
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_user_remove =
+	DOVEADM_MARIADB_CMD1(cmd_mariadb_user_remove, "user remove",
+			     "<user>", "user");
+struct doveadm_cmd_ver2 doveadm_mariadb_cmd_user_list =
+	DOVEADM_MARIADB_CMD1(cmd_mariadb_user_list, "user list",
+			     "[<domain>]", "domain");

@@ -155,6 +155,15 @@ bool doveadm_mariadb_exec(struct doveadm_mariadb *adm, const char *sql,
 	return TRUE;
 }
 
+bool doveadm_mariadb_exec_commit(struct doveadm_mariadb *adm, const char *sql,
+				 const char *const *params)
+{
+	uint64_t changed;
+
+	return doveadm_mariadb_exec(adm, sql, params, &changed) &&
+		doveadm_mariadb_commit(adm);
+}
+
 bool doveadm_mariadb_select(struct doveadm_mariadb *adm, const char *sql,
 			    const char *const *params,
 			    ARRAY_TYPE(db_mariadb_row) *rows_r)

@@ -52,6 +52,9 @@ bool doveadm_mariadb_begin(struct doveadm_mariadb *adm);
 bool doveadm_mariadb_commit(struct doveadm_mariadb *adm);
 bool doveadm_mariadb_exec(struct doveadm_mariadb *adm, const char *sql,
 			  const char *const *params, uint64_t *changed_r);
+/* The command's last write, and the commit of its transaction. */
+bool doveadm_mariadb_exec_commit(struct doveadm_mariadb *adm, const char *sql,
+				 const char *const *params);
 bool doveadm_mariadb_select(struct doveadm_mariadb *adm, const char *sql,
 			    const char *const *params,
 			    ARRAY_TYPE(db_mariadb_row) *rows_r);
@@ -83,6 +86,28 @@ const char *doveadm_mariadb_config_path(struct doveadm_cmd_context *cctx,
    input), check it and hash it with bcrypt at the configured cost.
    Returns the hash, or NULL after doveadm_mariadb_fail(). */
 const char *doveadm_mariadb_new_password_hash(struct doveadm_mariadb *adm);
+
+/* The definition of a command whose arguments are one or two positional
+   strings. */
+#define DOVEADM_MARIADB_PARAM(name) \
+	DOVEADM_CMD_PARAM('\0', name, CMD_PARAM_STR, CMD_PARAM_FLAG_POSITIONAL)
+#define DOVEADM_MARIADB_CMD1(func, cmd_name, cmd_usage, param) { \
+	.cmd = func, \
+	.name = "mariadb " cmd_name, \
+	.usage = cmd_usage, \
+	DOVEADM_CMD_PARAMS_START \
+	DOVEADM_MARIADB_PARAM(param) \
+	DOVEADM_CMD_PARAMS_END \
+}
+#define DOVEADM_MARIADB_CMD2(func, cmd_name, cmd_usage, param1, param2) { \
+	.cmd = func, \
+	.name = "mariadb " cmd_name, \
+	.usage = cmd_usage, \
+	DOVEADM_CMD_PARAMS_START \
+	DOVEADM_MARIADB_PARAM(param1) \
+	DOVEADM_MARIADB_PARAM(param2) \
+	DOVEADM_CMD_PARAMS_END \
+}
 
 extern struct doveadm_cmd_ver2 doveadm_mariadb_cmd_domain_add;
 extern struct doveadm_cmd_ver2 doveadm_mariadb_cmd_domain_remove;
