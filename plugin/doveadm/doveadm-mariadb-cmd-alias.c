@@ -235,11 +235,8 @@ doveadm_mariadb_alias_list_arg(struct doveadm_cmd_context *cctx,
 	if (!doveadm_cmd_param_str(cctx, "source", &input))
 		return TRUE;
 	if (strchr(input, '@') == NULL) {
-		if (!doveadm_mariadb_domain_parse(input, &domain, &error)) {
-			doveadm_mariadb_fail(DOVEADM_MARIADB_EX_USAGE,
-					     "Invalid domain: %s", error);
+		if (!doveadm_mariadb_domain_value(input, &domain))
 			return FALSE;
-		}
 		params[0] = domain;
 		*list_r = DOVEADM_MARIADB_ALIAS_LIST_DOMAIN;
 		*what_r = t_strconcat("domain ", domain, NULL);

@@ -36,19 +36,29 @@ int doveadm_mariadb_domain_exists(struct doveadm_mariadb *adm,
 	return doveadm_mariadb_select_row(adm, SQL_DOMAIN_FIND, params, &row);
 }
 
-/* The DOMAIN argument, validated. */
-static const char *
-doveadm_mariadb_domain_arg(struct doveadm_cmd_context *cctx)
+bool doveadm_mariadb_domain_value(const char *input, const char **domain_r)
 {
-	const char *input, *domain, *error;
+	const char *error;
 
-	input = doveadm_mariadb_arg(cctx, "domain");
-	if (!doveadm_mariadb_domain_parse(input, &domain, &error)) {
+	if (!doveadm_mariadb_domain_parse(input, domain_r, &error)) {
 		doveadm_mariadb_fail(DOVEADM_MARIADB_EX_USAGE,
 				     "Invalid domain: %s", error);
-		return NULL;
+		return FALSE;
 	}
-	return domain;
+	return TRUE;
+}
+
+bool doveadm_mariadb_domain_arg(struct doveadm_cmd_context *cctx,
+				bool optional, const char **domain_r)
+{
+	const char *input;
+
+	*domain_r = NULL;
+	if (!optional)
+		input = doveadm_mariadb_arg(cctx, "domain");
+	else if (!doveadm_cmd_param_str(cctx, "domain", &input))
+		return TRUE;
+	return doveadm_mariadb_domain_value(input, domain_r);
 }
 
 /* The domain's row (its users and aliases counted): 1, 0 if there is no
@@ -69,7 +79,7 @@ static void cmd_mariadb_domain_add(struct doveadm_cmd_context *cctx)
 	const char *domain, *params[2] = { NULL, NULL };
 	int ret;
 
-	if ((domain = doveadm_mariadb_domain_arg(cctx)) == NULL ||
+	if (!doveadm_mariadb_domain_arg(cctx, FALSE, &domain) ||
 	    (adm = doveadm_mariadb_init(cctx)) == NULL)
 		return;
 	params[0] = domain;
@@ -93,7 +103,7 @@ static void cmd_mariadb_domain_remove(struct doveadm_cmd_context *cctx)
 	const char *domain, *users, *aliases, *params[2] = { NULL, NULL };
 	int ret;
 
-	if ((domain = doveadm_mariadb_domain_arg(cctx)) == NULL ||
+	if (!doveadm_mariadb_domain_arg(cctx, FALSE, &domain) ||
 	    (adm = doveadm_mariadb_init(cctx)) == NULL)
 		return;
 	params[0] = domain;
@@ -122,17 +132,11 @@ static void cmd_mariadb_domain_list(struct doveadm_cmd_context *cctx)
 	struct doveadm_mariadb *adm;
 	ARRAY_TYPE(db_mariadb_row) rows;
 	const struct db_mariadb_row *row;
-	const char *input, *domain = NULL, *error;
-	const char *params[2] = { NULL, NULL };
+	const char *domain, *params[2] = { NULL, NULL };
 	bool ok;
 
-	if (doveadm_cmd_param_str(cctx, "domain", &input) &&
-	    !doveadm_mariadb_domain_parse(input, &domain, &error)) {
-		doveadm_mariadb_fail(DOVEADM_MARIADB_EX_USAGE,
-				     "Invalid domain: %s", error);
-		return;
-	}
-	if ((adm = doveadm_mariadb_init(cctx)) == NULL)
+	if (!doveadm_mariadb_domain_arg(cctx, TRUE, &domain) ||
+	    (adm = doveadm_mariadb_init(cctx)) == NULL)
 		return;
 	params[0] = domain;
 	ok = doveadm_mariadb_select(adm, domain == NULL ? SQL_DOMAIN_LIST_ALL :
@@ -150,6 +154,8 @@ static void cmd_mariadb_domain_list(struct doveadm_cmd_context *cctx)
 		doveadm_print_header("aliases", "aliases",
 				     DOVEADM_PRINT_HEADER_FLAG_NUMBER);
 		array_foreach(&rows, row) {
+			/* cppcheck can't see into Dovecot's array macros */
+			/* cppcheck-suppress uninitvar */
 			doveadm_print(doveadm_mariadb_row_value(row, "domain"));
 			doveadm_print(doveadm_mariadb_row_value(row, "users"));
 			doveadm_print(doveadm_mariadb_row_value(row, "aliases"));

@@ -283,17 +283,11 @@ static void cmd_mariadb_user_list(struct doveadm_cmd_context *cctx)
 	struct doveadm_mariadb *adm;
 	ARRAY_TYPE(db_mariadb_row) rows;
 	const struct db_mariadb_row *row;
-	const char *input, *domain = NULL, *hash, *error;
-	const char *params[2] = { NULL, NULL };
+	const char *domain, *hash, *params[2] = { NULL, NULL };
 	int ret = 1;
 
-	if (doveadm_cmd_param_str(cctx, "domain", &input) &&
-	    !doveadm_mariadb_domain_parse(input, &domain, &error)) {
-		doveadm_mariadb_fail(DOVEADM_MARIADB_EX_USAGE,
-				     "Invalid domain: %s", error);
-		return;
-	}
-	if ((adm = doveadm_mariadb_init(cctx)) == NULL)
+	if (!doveadm_mariadb_domain_arg(cctx, TRUE, &domain) ||
+	    (adm = doveadm_mariadb_init(cctx)) == NULL)
 		return;
 	if (domain != NULL &&
 	    (ret = doveadm_mariadb_domain_exists(adm, domain)) == 0) {

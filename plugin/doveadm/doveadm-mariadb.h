@@ -67,6 +67,14 @@ int doveadm_mariadb_select_row(struct doveadm_mariadb *adm, const char *sql,
 const char *doveadm_mariadb_row_value(const struct db_mariadb_row *row,
 				      const char *name);
 
+/* A domain given as input, validated: TRUE, or FALSE after
+   doveadm_mariadb_fail(). */
+bool doveadm_mariadb_domain_value(const char *input, const char **domain_r);
+/* The DOMAIN argument, validated, or NULL if it is optional and missing:
+   TRUE, or FALSE after doveadm_mariadb_fail(). */
+bool doveadm_mariadb_domain_arg(struct doveadm_cmd_context *cctx,
+				bool optional, const char **domain_r);
+
 /* Lookups that several commands need: 1 if found, 0 if not, -1 after
    doveadm_mariadb_fail(). In a transaction the row stays locked (shared)
    until it ends, so that no other admin removes it meanwhile. */
