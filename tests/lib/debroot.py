@@ -136,7 +136,8 @@ class Root:
         else:
             self._debootstrap(new, log)
         with Session(writable=new, network="host", apt_cache=True,
-                     apt_cache_dir=self.apt_cache, log=log) as s:
+                     apt_cache_dir=self.apt_cache, log=log,
+                     env={"DEBIAN_FRONTEND": "noninteractive"}) as s:
             s.run("apt-get update -q", check=True, timeout=600)
             if self.packages:
                 log("debroot: installing %d packages" % len(self.packages))
