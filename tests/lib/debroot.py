@@ -312,6 +312,23 @@ class Session:
         if self.hostname:
             self.write_file("/etc/hostname", self.hostname + "\n")
 
+    def handle(self):
+        """What another process needs to run commands in this session while
+        this one holds it (attach())."""
+        return {"pid": self.pid, "root": self.root, "network": self.network,
+                "env": self.env}
+
+    @classmethod
+    def attach(cls, handle):
+        """A session that another process holds, from its handle(): run(),
+        popen() and call() work; close() leaves the session alone."""
+        session = cls(writable=handle["root"], network=handle["network"],
+                      env=handle["env"], forward=())
+        session.pid = handle["pid"]
+        session.root = handle["root"]
+        session._closed = True
+        return session
+
     def close(self):
         """End every process in the namespaces (by the holder's PID) and
         remove the overlay's temporary directory."""
