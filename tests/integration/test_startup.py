@@ -9,7 +9,7 @@ import time
 import unittest
 
 from fixture import PASSWORD, SAMPLE_HASH, USERS, Servers, wait_for_first_login
-from lib import proc
+from lib import dovecot, proc
 from lib.authclient import auth, is_tempfail
 
 
@@ -38,6 +38,8 @@ def start(name, **kwargs):
 
 
 class StartupTest(unittest.TestCase):
+    @unittest.skipIf(dovecot.is_24(), "2.3 settings file only: on 2.4 doveconf refuses "
+                     "a bad value at Dovecot's start (test_settings24)")
     def test_bad_setting_stops_auth_with_file_and_line(self):
         s = start("badconf", module_extra="pool_size = lots\n")
         try:
@@ -142,6 +144,8 @@ class DenyPassdbTest(unittest.TestCase):
         finally:
             s.stop()
 
+    @unittest.skipIf(dovecot.is_24(), "2.3 only: 2.4 checks a password against the "
+                     "passdb that asks (test_a_deny_passdb_first_works_on_2_4)")
     def test_a_deny_passdb_first_is_refused_with_advice_that_works(self):
         s = Servers("deny-first")
         s.dovecot.passdbs_before = deny_passdb(write_deny_list(s))
@@ -158,18 +162,32 @@ class DenyPassdbTest(unittest.TestCase):
                 s = Servers("deny-" + mode, module_extra="blocking = %s\n" % mode,
                             passdb_settings="  result_success = continue-ok\n")
                 s.dovecot.dovecot_extra += deny_passdb(write_deny_list(s))
-                s.start()
-                try:
-                    proc.wait_for(lambda: auth(s.dovecot, USERS[1], PASSWORD)[0] == "OK", 30,
-                                  what="a login of a user not in the deny list")
-                    for password in (PASSWORD, "wrong"):
-                        result, fields = auth(s.dovecot, USERS[0], password)
-                        self.assertEqual((result, is_tempfail(fields)),
-                                         ("FAIL", False), fields)
-                    s.dovecot.wait_for_log("User found from deny passdb")
-                    self.assertEqual(auth(s.dovecot, USERS[1], "wrong")[0], "FAIL")
-                finally:
-                    s.stop()
+                self.check_deny_list(s)
+
+    @unittest.skipUnless(dovecot.is_24(), "2.4 only: 2.3 refuses a deny passdb first "
+                         "with blocking = no (test_a_deny_passdb_first_is_refused_...)")
+    def test_a_deny_passdb_first_works_on_2_4(self):
+        for mode in ("no", "yes"):
+            with self.subTest(blocking=mode):
+                s = Servers("deny-first-" + mode, module_extra="blocking = %s\n" % mode)
+                s.dovecot.passdbs_before = deny_passdb(write_deny_list(s))
+                self.check_deny_list(s)
+
+    def check_deny_list(self, s):
+        """Start s; the user in its deny list fails with any password, the
+        other one logs in."""
+        s.start()
+        try:
+            proc.wait_for(lambda: auth(s.dovecot, USERS[1], PASSWORD)[0] == "OK", 30,
+                          what="a login of a user not in the deny list")
+            for password in (PASSWORD, "wrong"):
+                result, fields = auth(s.dovecot, USERS[0], password)
+                self.assertEqual((result, is_tempfail(fields)),
+                                 ("FAIL", False), fields)
+            s.dovecot.wait_for_log("User found from deny passdb")
+            self.assertEqual(auth(s.dovecot, USERS[1], "wrong")[0], "FAIL")
+        finally:
+            s.stop()
 
 
 def aborted_clients(servers):
