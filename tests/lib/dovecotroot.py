@@ -47,13 +47,22 @@ PASSED_ENV = ("KEEP_TEST_DIRS", "REALSERVER_SUITE")
 
 
 def installed_version():
-    """The installed Dovecot as "2.3" or "2.4", or None without one."""
+    """The installed Dovecot as "2.3" or "2.4"; without one, that of this
+    Debian release (what tests/install-deps installs), or None."""
     try:
         out = subprocess.run(["dovecot", "--version"], capture_output=True,
                              text=True).stdout
+        if out:
+            return ".".join(out.split(".")[:2])
     except FileNotFoundError:
+        pass
+    try:
+        with open("/etc/os-release") as f:
+            release = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
+    except OSError:
         return None
-    return ".".join(out.split(".")[:2]) if out else None
+    codename = release.get("VERSION_CODENAME", "").strip('"')
+    return next((v for v, suite in SUITES.items() if suite == codename), None)
 
 
 def is_native(version):
@@ -104,7 +113,10 @@ def environment(version):
 
 
 def run_tests(version, args):
-    """tests/run args in the root of version; its exit status."""
+    """tests/run args with Dovecot version: here if it is installed, else in
+    the root; its exit status."""
+    if is_native(version):
+        os.execv(os.path.join(TOP, "tests", "run"), ["tests/run", *args])
     r = root(version)
     with r.session(hostname="mariadb-auth-tests", env=environment(version)) as s:
         copy_checkout(s, SOURCE)
@@ -218,6 +230,8 @@ if __name__ == "__main__":
     # python3 -m lib.dovecotroot (in tests/): "run VERSION ARGS..." for
     # tests/run, "keep VERSION DIRECTORY" for the keeper
     if sys.argv[1] == "run":
+        if sys.argv[2] not in SUITES:
+            sys.exit("--dovecot is one of %s" % ", ".join(sorted(SUITES)))
         sys.exit(run_tests(sys.argv[2], sys.argv[3:]))
     if sys.argv[1] == "keep":
         keep(sys.argv[2], sys.argv[3])
