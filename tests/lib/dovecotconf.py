@@ -168,9 +168,15 @@ def authdb_24(section):
              if not (isinstance(item, tuple) and item[0] in ("driver", "args"))]
     args = section.get("args")
     if driver == "passwd-file" and args:
-        # username_format=%u is what 2.4 does anyway
-        path = [word for word in args.split() if "=" not in word][-1]
+        words = args.split()
+        path = [word for word in words if "=" not in word][-1]
         items.insert(0, ("passwd_file_path", path))
+        # 2.4 looks the user up by auth_username_format, which the tests
+        # set empty for the module: the passdb's own, from username_format
+        for word in words:
+            if word.startswith("username_format="):
+                items.insert(1, ("auth_username_format",
+                                 template_24(word.split("=", 1)[1])))
     elif args:
         raise ValueError("%s %s: no 2.4 form for args = %s" % (section.name, driver, args))
     return Section(section.name, driver, items)
