@@ -82,7 +82,7 @@ class StoredHashTest(unittest.TestCase):
                 if expected == "temp":
                     proc.wait_for(lambda: any(
                         "Stored password" in line for line in
-                        S.dovecot.log_lines("mariadb(%s@nahida.net" % local)),
+                        S.dovecot.log_lines("(%s@nahida.net" % local)),
                         10, what="the error for %s" % local)
         # and the module still works
         self.assertEqual(auth(S.dovecot, USERS[1], PASSWORD)[0], "OK")
