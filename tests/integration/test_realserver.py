@@ -88,6 +88,12 @@ HOST_BEFORE = None
 
 def setUpModule():
     global S, CERT_PEM, HOST_BEFORE
+    if os.environ.get("MARIADB_AUTH_ROOT"):
+        # tests/run --dovecot (tests/lib/dovecotroot.py): no Debian root in
+        # a Debian root
+        raise unittest.SkipTest("in the Debian %s root of tests/run --dovecot: the "
+                                "real-server steps run on the host (REALSERVER_SUITE)"
+                                % os.environ["MARIADB_AUTH_ROOT"])
     if os.environ.get("MODULE_SO"):
         # the sanitizer run of .ci/run: this test builds its module from
         # the README's steps, another MODULE_SO changes nothing here

@@ -136,7 +136,8 @@ class Root:
         else:
             self._debootstrap(new, log)
         with Session(writable=new, network="host", apt_cache=True,
-                     apt_cache_dir=self.apt_cache, log=log) as s:
+                     apt_cache_dir=self.apt_cache, log=log,
+                     env={"DEBIAN_FRONTEND": "noninteractive"}) as s:
             s.run("apt-get update -q", check=True, timeout=600)
             if self.packages:
                 log("debroot: installing %d packages" % len(self.packages))
@@ -310,6 +311,23 @@ class Session:
             self.write_file("/etc/resolv.conf", "nameserver 127.0.0.1\n")
         if self.hostname:
             self.write_file("/etc/hostname", self.hostname + "\n")
+
+    def handle(self):
+        """What another process needs to run commands in this session while
+        this one holds it (attach())."""
+        return {"pid": self.pid, "root": self.root, "network": self.network,
+                "env": self.env}
+
+    @classmethod
+    def attach(cls, handle):
+        """A session that another process holds, from its handle(): run(),
+        popen() and call() work; close() leaves the session alone."""
+        session = cls(writable=handle["root"], network=handle["network"],
+                      env=handle["env"], forward=())
+        session.pid = handle["pid"]
+        session.root = handle["root"]
+        session._closed = True
+        return session
 
     def close(self):
         """End every process in the namespaces (by the holder's PID) and

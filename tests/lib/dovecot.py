@@ -1,4 +1,4 @@
-"""A private Dovecot for tests and for the local demo stack.
+"""A private Dovecot for tests and for the local demo stack, 2.3 or 2.4.
 
 Everything lives under one directory: configuration, base_dir (sockets and
 master.pid), logs, mail homes, a self-signed certificate. Dovecot looks for
@@ -7,6 +7,15 @@ namespace of its own (unshare -m) in which a copy of that directory with our
 module added is bind-mounted over the system one; nothing is installed and
 nothing under /etc or /usr is changed. It is stopped by the PID in its
 master.pid.
+
+The installed Dovecot's version (dovecot --version) decides the
+configuration: the templates below are Dovecot 2.3's, with the module's
+settings in its 2.3 settings file (args); on 2.4 lib/dovecotconf.py turns
+them into 2.4's settings (mariadb_* keys, passdb mariadb { } and userdb
+mariadb { } with fields { }), and the module's settings module goes into a
+copy of Dovecot's modules/settings next to modules/auth: doveconf, the
+config process and doveadm load it to know the mariadb_* keys, so doveadm
+and doveconf run in the same kind of mount namespace (command()).
 
 doveadm runs the same way: doveadm() (and doveadm_argv(), for a caller that
 runs the command itself, on a terminal say) bind-mounts a copy of Dovecot's
@@ -18,14 +27,51 @@ their database account)."""
 import glob
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import urllib.request
 
-from . import proc
+from . import dovecotconf, proc
 
-SYSTEM_AUTH_MODULE_DIR = "/usr/lib/dovecot/modules/auth"
-SYSTEM_DOVEADM_MODULE_DIR = "/usr/lib/dovecot/modules/doveadm"
+SYSTEM_MODULE_DIR = "/usr/lib/dovecot/modules"
+SYSTEM_AUTH_MODULE_DIR = SYSTEM_MODULE_DIR + "/auth"
+SYSTEM_DOVEADM_MODULE_DIR = SYSTEM_MODULE_DIR + "/doveadm"
+# Dovecot 2.4's settings modules: the module's own is built next to it
+SYSTEM_SETTINGS_MODULE_DIR = SYSTEM_MODULE_DIR + "/settings"
+SETTINGS_MODULE = "libauthdb_mariadb_settings.so"
+# the mail location of the tests' users (the userdb's mail field on 2.3)
+MAIL_LOCATION = "maildir:~/Maildir"
+
+_version = None
+
+
+def version():
+    """The installed Dovecot's version as a tuple, (2, 3, 19, 1) or
+    (2, 4, 1): the first word of dovecot --version ("2.4.1-4 (7d8c0e5759)")."""
+    global _version
+    if _version is None:
+        out = subprocess.run(["dovecot", "--version"], capture_output=True,
+                             text=True, check=True).stdout
+        _version = tuple(int(n) for n in re.findall(r"\d+", out.split()[0].split("-")[0]))
+    return _version
+
+
+def config_version():
+    """The version for dovecot_config_version (2.4): "2.4.1"."""
+    return ".".join(str(n) for n in version()[:3])
+
+
+def is_24():
+    """Dovecot 2.4 or later: settings instead of the args file."""
+    return version() >= (2, 4)
+
+
+def userdb_mail_fields():
+    """The fields by which the userdb gives the tests' mail location."""
+    if is_24():
+        return dict(dovecotconf.mail_location_24(MAIL_LOCATION))
+    return {"mail": MAIL_LOCATION}
 
 
 # Debian's packages ship their configuration here; their maintainer scripts
@@ -87,7 +133,7 @@ dbname = mail_server
 connect_timeout = {connect_timeout}
 query_timeout = {query_timeout}
 home = {vmail}/%d/%n
-mail = maildir:~/Maildir
+mail = {mail}
 uid = {uid}
 gid = {gid}
 {extra}"""
@@ -121,7 +167,7 @@ auth_mechanisms = plain login
 disable_plaintext_auth = yes
 first_valid_uid = {uid}
 first_valid_gid = {gid}
-mail_location = maildir:~/Maildir
+mail_location = {mail}
 ssl = required
 ssl_cert = <{cert}
 ssl_key = <{key}
@@ -184,7 +230,8 @@ service anvil {{
 
 
 # Dovecot's built-in sql driver instead of the module (builtin_sql=True),
-# for comparisons: the same database, queries on the base tables
+# for comparisons: the same database, queries on the base tables (Dovecot
+# 2.3's form: on 2.4 lib/dovecotconf.py has none, and refuses it)
 SQL_CONFIG_TEMPLATE = """\
 # dovecot-sql.conf.ext written by tests/lib/dovecot.py
 driver = mysql
@@ -269,6 +316,8 @@ class Dovecot(proc.Daemon):
             self.dovecot_extra += SANITIZER_TEMPLATE.format(
                 libasan=sanitizer_preload(), dir=sanitizer_dir)
         self.config = os.path.join(self.dir, "dovecot.conf")
+        # the module's 2.3 settings file (on 2.4 its settings are in
+        # dovecot.conf and this file is not written)
         self.module_config = os.path.join(self.dir, "dovecot-mariadb.conf.ext")
         self.sql_config = os.path.join(self.dir, "dovecot-sql.conf.ext")
         self.run_dir = os.path.join(self.dir, "run")
@@ -276,6 +325,7 @@ class Dovecot(proc.Daemon):
         self.log_path = os.path.join(self.dir, "dovecot.log")
         self.vmail = os.path.join(self.dir, "vmail")
         self.module_dir = os.path.join(self.dir, "modules", "auth")
+        self.settings_module_dir = os.path.join(self.dir, "modules", "settings")
         self.doveadm_module_dir = os.path.join(self.dir, "modules", "doveadm")
         self.admin_config = os.path.join(self.dir, "dovecot-mariadb-admin.conf.ext")
         self.auth_client_socket = os.path.join(self.run_dir, "auth-client")
@@ -285,6 +335,51 @@ class Dovecot(proc.Daemon):
         self.cert = os.path.join(self.dir, "cert.pem")
         self.key = os.path.join(self.dir, "key.pem")
 
+    def module_settings_text(self):
+        """The module's settings as the lines of its 2.3 settings file."""
+        return MODULE_CONFIG_TEMPLATE.format(
+            hosts=self.db_hosts, db_user=self.db_user,
+            db_password=self.db_password,
+            connect_timeout=self.connect_timeout,
+            query_timeout=self.query_timeout, vmail=self.vmail,
+            mail=MAIL_LOCATION, uid=self.uid, gid=self.gid,
+            extra=self.module_extra)
+
+    def config_text(self):
+        """dovecot.conf for the installed Dovecot: the 2.3 template as it
+        is, or in 2.4's settings with the module's settings in it."""
+        driver, authdb_args, userdb_settings = "mariadb", self.module_config, ""
+        if self.builtin_sql:
+            driver, authdb_args = "sql", self.sql_config
+            userdb_settings = SQL_USERDB_SETTINGS.format(
+                vmail=self.vmail, uid=self.uid, gid=self.gid)
+        text = DOVECOT_CONFIG_TEMPLATE.format(
+            dir=self.dir, instance=self.instance,
+            protocols=self.protocols, uid=self.uid, gid=self.gid,
+            cert=self.cert, key=self.key, driver=driver,
+            authdb_args=authdb_args, userdb_settings=userdb_settings,
+            admin_config=self.admin_config, mail=MAIL_LOCATION,
+            imap_port=self.imap_port, auth_listeners=self.auth_listeners,
+            passdb_settings=self.passdb_settings,
+            passdbs_before=self.passdbs_before,
+            lmtp_listeners=self.lmtp_listeners, extra=self.dovecot_extra)
+        if not is_24():
+            return text
+        return dovecotconf.to_24(
+            text, dovecotconf.parse_settings_file(self.module_settings_text()),
+            config_version())
+
+    def module_mounts(self):
+        """(our copy, Dovecot's module directory): the auth modules with
+        ours; on 2.4 the settings modules with ours too; then etc_files
+        (our file, the one under /etc)."""
+        mounts = [(self.module_dir, SYSTEM_AUTH_MODULE_DIR)]
+        if is_24():
+            mounts.append((self.settings_module_dir, SYSTEM_SETTINGS_MODULE_DIR))
+        for target, source in sorted(self.etc_files.items()):
+            mounts.append((source, target))
+        return mounts
+
     def write_config(self):
         for d in (self.dir, os.path.join(self.dir, "state"), self.run_dir,
                   self.vmail, self.module_dir):
@@ -293,38 +388,40 @@ class Dovecot(proc.Daemon):
         os.chmod(self.dir, 0o755)
         os.chown(self.vmail, self.uid, self.gid)
         self.cert, self.key = make_certificate(self.dir)
-        with open(self.module_config, "w") as f:
-            f.write(MODULE_CONFIG_TEMPLATE.format(
-                hosts=self.db_hosts, db_user=self.db_user,
-                db_password=self.db_password,
-                connect_timeout=self.connect_timeout,
-                query_timeout=self.query_timeout, vmail=self.vmail,
-                uid=self.uid, gid=self.gid, extra=self.module_extra))
-        # holds the database password: root only, read in preinit as root
-        os.chmod(self.module_config, 0o600)
-        driver, authdb_args, userdb_settings = "mariadb", self.module_config, ""
+        if not is_24():
+            with open(self.module_config, "w") as f:
+                f.write(self.module_settings_text())
+            # holds the database password: root only, read in preinit as root
+            os.chmod(self.module_config, 0o600)
         if self.builtin_sql:
-            driver, authdb_args = "sql", self.sql_config
-            userdb_settings = SQL_USERDB_SETTINGS.format(
-                vmail=self.vmail, uid=self.uid, gid=self.gid)
             self.write_sql_config()
         if self.admin_password is not None:
             self.write_admin_config()
-        with open(self.config, "w") as f:
-            f.write(DOVECOT_CONFIG_TEMPLATE.format(
-                dir=self.dir, instance=self.instance,
-                protocols=self.protocols, uid=self.uid, gid=self.gid,
-                cert=self.cert, key=self.key, driver=driver,
-                authdb_args=authdb_args, userdb_settings=userdb_settings,
-                imap_port=self.imap_port, auth_listeners=self.auth_listeners,
-                passdb_settings=self.passdb_settings,
-                passdbs_before=self.passdbs_before,
-                lmtp_listeners=self.lmtp_listeners,
-                admin_config=self.admin_config, extra=self.dovecot_extra))
+        # on 2.4 dovecot.conf holds the database password: root only (the
+        # config process reads it as root)
+        mode = 0o600 if is_24() else 0o644
+        fd = os.open(self.config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w") as f:
+            os.fchmod(f.fileno(), mode)
+            f.write(self.config_text())
         # a copy, not a symlink: the bind mount must not point back here
         for so in glob.glob(os.path.join(SYSTEM_AUTH_MODULE_DIR, "*.so")):
             shutil.copy2(so, self.module_dir)
         shutil.copy2(self.module_so, os.path.join(self.module_dir, "libauthdb_mariadb.so"))
+        if is_24():
+            os.makedirs(self.settings_module_dir, exist_ok=True)
+            for so in glob.glob(os.path.join(SYSTEM_SETTINGS_MODULE_DIR, "*.so")):
+                shutil.copy2(so, self.settings_module_dir)
+            shutil.copy2(os.path.join(os.path.dirname(self.module_so), SETTINGS_MODULE),
+                         os.path.join(self.settings_module_dir, SETTINGS_MODULE))
+
+    def command(self, argv, extra_mounts=()):
+        """argv (dovecot, doveadm, doveconf) run in a mount namespace of its
+        own that has our copies of Dovecot's module directories."""
+        mounts = " && ".join("mount --bind %s %s" % pair for pair in
+                             self.module_mounts() + list(extra_mounts))
+        return (["unshare", "-m", "--propagation", "private", "sh", "-c",
+                 mounts + ' && exec "$@"', "sh"] + list(argv))
 
     def write_sql_config(self):
         """dovecot-sql.conf.ext for builtin_sql: db_hosts ("address:port
@@ -355,20 +452,18 @@ class Dovecot(proc.Daemon):
         os.chmod(self.admin_config, 0o600)
 
     def doveadm_argv(self, *args):
-        """The command line that runs doveadm with this configuration and,
-        if there is one, the admin commands' plugin: in a mount namespace
-        of its own, with a copy of Dovecot's doveadm modules and the plugin
-        over the system's (copied afresh on every call)."""
+        """The command line that runs doveadm with this configuration (in
+        command()'s mount namespace) and, if there is one, the admin
+        commands' plugin: a copy of Dovecot's doveadm modules with the
+        plugin over the system's (copied afresh on every call)."""
         argv = ["doveadm", "-c", self.config] + list(args)
         if self.doveadm_plugin_so is None:
-            return argv
+            return self.command(argv)
         os.makedirs(self.doveadm_module_dir, exist_ok=True)
         for so in glob.glob(os.path.join(SYSTEM_DOVEADM_MODULE_DIR, "*.so")):
             shutil.copy2(so, self.doveadm_module_dir)
         shutil.copy2(self.doveadm_plugin_so, self.doveadm_module_dir)
-        return ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh",
-                self.doveadm_module_dir, SYSTEM_DOVEADM_MODULE_DIR] + argv
+        return self.command(argv, [(self.doveadm_module_dir, SYSTEM_DOVEADM_MODULE_DIR)])
 
     def doveadm_env(self):
         """doveadm's environment: with a sanitizer build (SANITIZER_LOG_DIR),
@@ -394,15 +489,10 @@ class Dovecot(proc.Daemon):
         if self.is_running():
             return
         self.write_config()
-        cmd = "mount --bind {mod} {sysmod} && ".format(
-            mod=self.module_dir, sysmod=SYSTEM_AUTH_MODULE_DIR)
-        for target, source in sorted(self.etc_files.items()):
-            cmd += "mount --bind %s %s && " % (source, target)
-        cmd += "exec dovecot -c %s" % self.config
         # not a pipe: the daemon keeps its stdout open, a pipe would never close
         startup_log = os.path.join(self.dir, "startup.log")
         with open(startup_log, "w") as out:
-            r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", cmd],
+            r = subprocess.run(self.command(["dovecot", "-c", self.config]),
                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         if r.returncode != 0:
             with open(startup_log, errors="replace") as f:
@@ -449,6 +539,12 @@ class Dovecot(proc.Daemon):
         return subprocess.run(self.doveadm_argv(*args), env=self.doveadm_env(),
                               capture_output=True, text=True, check=check,
                               timeout=120, **stdin)
+
+    def doveconf(self, *args):
+        """doveconf -c config args: the CompletedProcess (write_config()
+        first)."""
+        return subprocess.run(self.command(["doveconf", "-c", self.config] + list(args)),
+                              capture_output=True, text=True, timeout=120)
 
     def log_lines(self, *words):
         """The log's lines that contain any of the words (for assertions
