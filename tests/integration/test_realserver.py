@@ -346,8 +346,10 @@ class RealServerTest(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stderr)
                 self.assertEqual(r.stderr, "")
         conf = S.run(["doveconf", "-n"]).stdout
-        self.assertIn("driver = mariadb", conf)
-        self.assertNotIn("driver = pam", conf)
+        # 2.3: passdb { ... driver = mariadb }; 2.4: passdb mariadb { }
+        for db in ("passdb", "userdb"):
+            self.assertRegex(conf, r"(?m)^%s (mariadb \{|\{\n(  .*\n)*?  driver = mariadb$)" % db)
+        self.assertNotRegex(conf, r"(?m)driver = pam|^passdb pam")
         # every setting once: doc/postfix/main.cf was set, not appended
         names = [line.split("=", 1)[0].strip()
                  for line in S.read_file("/etc/postfix/main.cf").splitlines()
