@@ -51,7 +51,9 @@ BUILD_TOOLS = ("build-essential", "lintian")
 # a mail host before the package: Dovecot (no protocols) and MariaDB
 INSTALL_PACKAGES = ("dovecot-core", "mariadb-server")
 # the files of Dovecot's module directories that the package installs
-MODULES = ["/usr/lib/dovecot/modules/auth/libauthdb_mariadb.so"]
+MODULES = ["/usr/lib/dovecot/modules/auth/libauthdb_mariadb.so",
+           # the admin commands, doveadm mariadb (doc/admin.md)
+           "/usr/lib/dovecot/modules/doveadm/lib90_doveadm_mariadb_plugin.so"]
 # and with Dovecot 2.4
 MODULES_24 = ["/usr/lib/dovecot/modules/settings/libauthdb_mariadb_settings.so"]
 MODULE_DIR = "/usr/lib/dovecot/modules"
