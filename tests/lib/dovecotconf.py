@@ -9,6 +9,7 @@ settings the tests use:
     passdb { driver = X  args = ... }    passdb X { ... }  (X's own settings)
     the module's settings file           mariadb_KEY at the top level; the
                                          queries and fields { } in the blocks
+    allow_weak_schemes = yes (module's)  also auth_allow_weak_schemes = yes
     home = /var/vmail/%d/%n              fields { home = .../%{user | domain}/
                                          %{user | username} }
     mail(_location) = maildir:~/Maildir  mail_driver = maildir,
@@ -156,6 +157,10 @@ def module_settings_24(settings):
             fields.append((key, template_24(value)))
         else:
             top.append(("mariadb_" + key, value))
+            # 2.4 refuses its own weak schemes unless told; the module
+            # refuses to start with allow_weak_schemes = yes without it
+            if key == "allow_weak_schemes" and value == "yes":
+                top.append(("auth_allow_weak_schemes", "yes"))
     if fields:
         blocks["userdb"].append(Section("fields", items=fields))
     return top, blocks
