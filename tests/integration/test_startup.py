@@ -1,8 +1,10 @@
 """What the module refuses at start-up, and says why: a configuration
 file with a mistake (file:line: reason), Dovecot's auth cache set to
 check bcrypt hashes in the auth master or to answer unknown users at once,
-and passdb chains that don't apply a deny list. Also how the module leaves:
-its connections say goodbye, so MariaDB counts no aborted clients."""
+passdb chains that don't apply a deny list, and on 2.4 allow_weak_schemes
+= yes without Dovecot's auth_allow_weak_schemes = yes. Also how the
+module leaves: its connections say goodbye, so MariaDB counts no aborted
+clients."""
 
 import os
 import time
@@ -74,6 +76,19 @@ class StartupTest(unittest.TestCase):
                   module_extra="unknown_user_cost = 0\n")
         try:
             wait_for_first_login(s)
+        finally:
+            s.stop()
+
+    @unittest.skipUnless(dovecot.is_24(), "Dovecot 2.3 has no weak schemes of its own "
+                         "(no auth_allow_weak_schemes)")
+    def test_weak_schemes_need_dovecots_consent_on_24(self):
+        """The tests' 2.4 configuration adds auth_allow_weak_schemes = yes
+        with allow_weak_schemes = yes; a later no takes it back."""
+        s = start("weak24", module_extra="allow_weak_schemes = yes\n",
+                  dovecot_extra="auth_allow_weak_schemes = no\n")
+        try:
+            wait_for_fatal(s, "allow_weak_schemes = yes needs Dovecot's "
+                              "auth_allow_weak_schemes = yes too")
         finally:
             s.stop()
 
