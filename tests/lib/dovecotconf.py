@@ -38,7 +38,8 @@ VARIABLES_24 = {"%u": "%{user}", "%n": "%{user | username}",
 # The keys of the module's 2.3 settings file that are not mariadb_KEY in 2.4
 QUERY_KEYS_24 = {"password_query": ("passdb", "query"),
                  "user_query": ("userdb", "query"),
-                 "iterate_query": ("userdb", "iterate_query")}
+                 "iterate_query": ("userdb", "iterate_query"),
+                 "rehash_query": ("passdb", "rehash_query")}
 TEMPLATE_KEYS = ("home", "mail", "uid", "gid")
 
 
