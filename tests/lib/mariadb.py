@@ -235,6 +235,11 @@ class MariaDB:
                    "--protocol=socket", f"--socket={self.socket}",
                    f"--user={user or self.admin_user}",
                    "--default-character-set=utf8mb4",
+                   # no TLS over the socket: the 11.4+ client asks for
+                   # it by default and then refuses a server started
+                   # without TLS ("SSL is required, but the server does
+                   # not support it"), as the 10.11 client never did
+                   "--skip-ssl",
                    "--batch"]
         if not column_names:
             command.append("--skip-column-names")
