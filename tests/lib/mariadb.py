@@ -37,6 +37,7 @@ Only the Python standard library is used; the programs come from the
 mariadb-server and mariadb-client packages.
 """
 
+import ctypes
 import glob
 import os
 import pwd
@@ -453,6 +454,23 @@ class MariaDB:
                 return _tail(f.read().splitlines())
         except OSError as e:
             return f"(no error log: {e})"
+
+
+def client_library_version():
+    """The version of libmariadb (Connector/C) that the module links with,
+    as (major, minor, patch): libmariadb.so.3's mysql_get_client_info()."""
+    lib = ctypes.CDLL("libmariadb.so.3")
+    lib.mysql_get_client_info.restype = ctypes.c_char_p
+    return tuple(int(part) for part in
+                 lib.mysql_get_client_info().decode().split(".")[:3])
+
+
+def client_checks_loopback_names():
+    """Whether libmariadb checks the name in the server's certificate on a
+    connection to 127.0.0.1 or ::1. Connector/C 3.4 (from 3.4.2, CONC-712)
+    does not: it checks a loopback connection's certificate only against
+    the CA; 3.3 checks the address too."""
+    return client_library_version() < (3, 4, 2)
 
 
 def binary_log_options(server_id):
