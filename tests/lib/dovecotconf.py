@@ -178,11 +178,13 @@ def authdb_24(section):
         path = [word for word in words if "=" not in word][-1]
         items.insert(0, ("passwd_file_path", path))
         # 2.4 looks the user up by auth_username_format, which the tests
-        # set empty for the module: the passdb's own, from username_format
+        # set empty for the module (an empty one looks up user=""): the
+        # passdb's own, from username_format, or 2.3's default %u
+        username_format = "%{user}"
         for word in words:
             if word.startswith("username_format="):
-                items.insert(1, ("auth_username_format",
-                                 template_24(word.split("=", 1)[1])))
+                username_format = template_24(word.split("=", 1)[1])
+        items.insert(1, ("auth_username_format", username_format))
     elif args:
         raise ValueError("%s %s: no 2.4 form for args = %s" % (section.name, driver, args))
     return Section(section.name, driver, items)
