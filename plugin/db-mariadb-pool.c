@@ -67,6 +67,9 @@ struct db_mariadb_pool_conn {
 	/* a host given by name: its lookup, then its addresses and the one
 	   being connected to */
 	struct dns_lookup *dns_lookup;
+	/* dns_lookup_abort() is running: Dovecot 2.4 calls the callback
+	   from there (2.3 does not), which must then do nothing */
+	bool dns_aborting;
 	struct ip_addr *ips;
 	unsigned int ips_count, ip_idx;
 	/* the current address as text, which libmariadb reads while it
@@ -160,8 +163,11 @@ static void db_mariadb_conn_close(struct db_mariadb_pool_conn *conn)
 {
 	int fd;
 
-	if (conn->dns_lookup != NULL)
+	if (conn->dns_lookup != NULL) {
+		conn->dns_aborting = TRUE;
 		dns_lookup_abort(&conn->dns_lookup);
+		conn->dns_aborting = FALSE;
+	}
 	db_mariadb_conn_unwait(conn);
 	if (conn->mysql != NULL && conn->state != DB_MARIADB_CONN_IDLE) {
 		/* in the middle of a step, or failed: a dead or hung server
@@ -268,6 +274,8 @@ db_mariadb_conn_resolved(const struct dns_lookup_result *result,
 	const char *error;
 
 	conn->dns_lookup = NULL;
+	if (conn->dns_aborting)
+		return;
 	if (result->ret != 0) {
 		error = db_mariadb_host_lookup_error(host, result->error, &err);
 		db_mariadb_conn_connect_failed(conn, err, error);
