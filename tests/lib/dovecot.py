@@ -230,14 +230,17 @@ service anvil {{
 
 
 # Dovecot's built-in sql driver instead of the module (builtin_sql=True),
-# for comparisons: the same database, queries on the base tables (Dovecot
-# 2.3's form: on 2.4 lib/dovecotconf.py has none, and refuses it)
+# for comparisons: the same database, by default queries on the base tables
+# (sql_queries). Dovecot 2.3's settings file; on 2.4 lib/dovecotconf.py
+# turns it into sql_driver, mysql HOST { } and passdb/userdb sql { query }
 SQL_CONFIG_TEMPLATE = """\
 # dovecot-sql.conf.ext written by tests/lib/dovecot.py
 driver = mysql
 connect = {hosts} port={port} dbname=mail_server user={db_user} \\
   password={db_password}
 default_pass_scheme = BLF-CRYPT
+{queries}"""
+SQL_BASE_QUERIES = """\
 password_query = SELECT CONCAT(local, '@', domain) AS user, \\
   password_hash AS password FROM users WHERE local = '%n' AND domain = '%d'
 user_query = SELECT CONCAT(local, '@', domain) AS user FROM users \\
@@ -272,6 +275,7 @@ class Dovecot(proc.Daemon):
                  dovecot_extra="", auth_listeners="", lmtp_listeners="",
                  passdb_settings="", passdbs_before="", instance=None,
                  etc_files=None, db_user="mail_user", builtin_sql=False,
+                 sql_queries=SQL_BASE_QUERIES,
                  doveadm_plugin_so=None, admin_password=None, admin_extra=""):
         self.dir = os.path.abspath(basedir)
         self.module_so = module_so
@@ -282,8 +286,10 @@ class Dovecot(proc.Daemon):
         self.db_user = db_user
         # Dovecot's passdb/userdb sql instead of the module (the module's
         # settings file is written all the same, and not used); db_hosts
-        # must then all have the same port
+        # must then all have the same port; sql_queries: its queries, the
+        # lines of its 2.3 settings file
         self.builtin_sql = builtin_sql
+        self.sql_queries = sql_queries
         self.imap_port = imap_port or proc.free_port()
         self.uid = uid
         self.gid = gid
@@ -365,9 +371,12 @@ class Dovecot(proc.Daemon):
             lmtp_listeners=self.lmtp_listeners, extra=self.dovecot_extra)
         if not is_24():
             return text
+        sql_settings = None
+        if self.builtin_sql:
+            sql_settings = dovecotconf.parse_settings_file(self.sql_settings_text())
         return dovecotconf.to_24(
             text, dovecotconf.parse_settings_file(self.module_settings_text()),
-            config_version())
+            config_version(), sql_settings)
 
     def module_mounts(self):
         """(our copy, Dovecot's module directory): the auth modules with
@@ -393,7 +402,7 @@ class Dovecot(proc.Daemon):
                 f.write(self.module_settings_text())
             # holds the database password: root only, read in preinit as root
             os.chmod(self.module_config, 0o600)
-        if self.builtin_sql:
+        if self.builtin_sql and not is_24():
             self.write_sql_config()
         if self.admin_password is not None:
             self.write_admin_config()
@@ -423,7 +432,7 @@ class Dovecot(proc.Daemon):
         return (["unshare", "-m", "--propagation", "private", "sh", "-c",
                  mounts + ' && exec "$@"', "sh"] + list(argv))
 
-    def write_sql_config(self):
+    def sql_settings_text(self):
         """dovecot-sql.conf.ext for builtin_sql: db_hosts ("address:port
         ...") as the mysql driver's host= list and its one port."""
         hosts = [h.rsplit(":", 1) for h in self.db_hosts.split()]
@@ -431,11 +440,15 @@ class Dovecot(proc.Daemon):
         if len(ports) != 1:
             raise ValueError("builtin_sql: the hosts' ports differ: %s"
                              % self.db_hosts)
+        return SQL_CONFIG_TEMPLATE.format(
+            hosts=" ".join("host=%s" % h for h, _ in hosts),
+            port=ports.pop(), db_user=self.db_user,
+            db_password=self.db_password, queries=self.sql_queries)
+
+    def write_sql_config(self):
+        """Write dovecot-sql.conf.ext (2.3; on 2.4 it is in dovecot.conf)."""
         with open(self.sql_config, "w") as f:
-            f.write(SQL_CONFIG_TEMPLATE.format(
-                hosts=" ".join("host=%s" % h for h, _ in hosts),
-                port=ports.pop(), db_user=self.db_user,
-                db_password=self.db_password))
+            f.write(self.sql_settings_text())
         os.chmod(self.sql_config, 0o600)
 
     def write_admin_config(self, text=None):

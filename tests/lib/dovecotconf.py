@@ -10,6 +10,13 @@ settings the tests use:
     the module's settings file           mariadb_KEY at the top level; the
                                          queries and fields { } in the blocks
     allow_weak_schemes = yes (module's)  also auth_allow_weak_schemes = yes
+    passdb { driver = sql  args = ... }  passdb sql { query = ... }, from the
+                                         sql driver's settings file: its
+                                         queries in the blocks, its driver
+                                         and connect as sql_driver and a
+                                         mysql HOST { port = ... } per host
+    default_fields = home=/x/%n uid=8    fields { home:default = /x/%{user |
+                                         username}  uid:default = 8 }
     home = /var/vmail/%d/%n              fields { home = .../%{user | domain}/
                                          %{user | username} }
     mail(_location) = maildir:~/Maildir  mail_driver = maildir,
@@ -41,6 +48,12 @@ QUERY_KEYS_24 = {"password_query": ("passdb", "query"),
                  "iterate_query": ("userdb", "iterate_query"),
                  "rehash_query": ("passdb", "rehash_query")}
 TEMPLATE_KEYS = ("home", "mail", "uid", "gid")
+# The keys of Dovecot's 2.3 sql driver's settings file, in 2.4's blocks
+SQL_KEYS_24 = {"password_query": ("passdb", "query"),
+               "update_query": ("passdb", "update_query"),
+               "default_pass_scheme": ("passdb", "default_password_scheme"),
+               "user_query": ("userdb", "query"),
+               "iterate_query": ("userdb", "iterate_query")}
 
 
 class Section:
@@ -167,13 +180,50 @@ def module_settings_24(settings):
     return top, blocks
 
 
-def authdb_24(section):
-    """A 2.3 passdb or userdb section of a driver other than mariadb."""
+def sql_settings_24(settings):
+    """The sql driver's 2.3 settings file ({key: value}) in 2.4: the
+    top-level items (sql_driver, and a DRIVER HOST { } block with connect's
+    other parameters for each of its host=), and {"passdb": items,
+    "userdb": items} for the passdb sql and userdb sql blocks."""
+    driver = settings["driver"]
+    params = [word.split("=", 1) for word in settings.get("connect", "").split()]
+    host_params = [(key, value) for key, value in params if key != "host"]
+    top = [("sql_driver", driver)]
+    top += [Section(driver, value, list(host_params)) for key, value in params
+            if key == "host"]
+    blocks = {"passdb": [], "userdb": []}
+    for key, value in settings.items():
+        if key in ("driver", "connect"):
+            continue
+        if key not in SQL_KEYS_24:
+            raise ValueError("sql: no 2.4 form for %s = %s" % (key, value))
+        kind, name = SQL_KEYS_24[key]
+        blocks[kind].append((name, template_24(value) if key.endswith("_query") else value))
+    return top, blocks
+
+
+def default_fields_24(value):
+    """A 2.3 default_fields value (home=/x/%d uid=8) as 2.4's fields { }."""
+    fields = [word.split("=", 1) for word in value.split()]
+    return Section("fields", items=[(key + ":default", template_24(v)) for key, v in fields])
+
+
+def authdb_24(section, sql_blocks):
+    """A 2.3 passdb or userdb section of a driver other than mariadb;
+    sql_blocks: the sql driver's items for its blocks (sql_settings_24)."""
     driver = section.get("driver")
-    items = [item for item in section.items
-             if not (isinstance(item, tuple) and item[0] in ("driver", "args"))]
+    items = []
+    for item in section.items:
+        if isinstance(item, Section) or item[0] not in ("driver", "args", "default_fields"):
+            items.append(item)
+        elif item[0] == "default_fields":
+            items.append(default_fields_24(item[1]))
     args = section.get("args")
-    if driver == "passwd-file" and args:
+    if driver == "sql":
+        if sql_blocks is None:
+            raise ValueError("%s sql: no settings for its args = %s" % (section.name, args))
+        items = sql_blocks[section.name] + items
+    elif driver == "passwd-file" and args:
         words = args.split()
         path = [word for word in words if "=" not in word][-1]
         items.insert(0, ("passwd_file_path", path))
@@ -230,10 +280,12 @@ def setting_24(key, value, services):
     return [(key, value)]
 
 
-def to_24(text, module_settings, version):
+def to_24(text, module_settings, version, sql_settings=None):
     """A 2.3 configuration text (its passdb and userdb sections with driver =
-    mariadb take module_settings, the settings file as {key: value}) as a
-    2.4 configuration text. version: "2.4.1", for dovecot_config_version."""
+    mariadb take module_settings, the settings file as {key: value}; those
+    with driver = sql take sql_settings, the sql driver's settings file) as
+    a 2.4 configuration text. version: "2.4.1", for
+    dovecot_config_version."""
     top = parse(text)
     items = [("dovecot_config_version", version),
              ("dovecot_storage_version", version),
@@ -241,6 +293,9 @@ def to_24(text, module_settings, version):
              ("auth_internal_failure_delay", "0")]
     services = {}
     module_top, module_blocks = module_settings_24(module_settings)
+    sql_top, sql_blocks = [], None
+    if sql_settings is not None:
+        sql_top, sql_blocks = sql_settings_24(sql_settings)
     for item in top.items:
         if isinstance(item, tuple):
             if item[0] is None:
@@ -255,7 +310,11 @@ def to_24(text, module_settings, version):
                 i for i in item.items
                 if not (isinstance(i, tuple) and i[0] in ("driver", "args"))]))
         elif item.name in ("passdb", "userdb"):
-            items.append(authdb_24(item))
+            if item.get("driver") == "sql":
+                # the driver's connection once, before its first block
+                items += sql_top
+                sql_top = []
+            items.append(authdb_24(item, sql_blocks))
         elif item.name == "plugin":
             # 2.4 has no plugin { }: plugins' settings are Dovecot's own
             items += item.items
