@@ -23,9 +23,15 @@
    closed once it has been open for DB_MARIADB_HOST_RETRY_SECS, so that the
    next one tries the primary first again.
 
-   libmariadb may close the socket inside a _cont() call on errors, so the
-   io and the timeout are removed before every _cont() and set again after
-   it, for whatever socket and wait the library asks for next. */
+   The read io of a connection's socket stays from the first wait for it
+   until the connection is closed, also while the connection is idle: a
+   login then costs no epoll_ctl() calls, and an idle socket becomes
+   readable only when the server ends the connection (a restart, KILL,
+   wait_timeout), which closes it at once instead of failing the next
+   query. The write io and the wait timeout are set for each wait.
+   libmariadb may close the socket inside a _start() or _cont() call on
+   errors: after every call, a read io whose socket is gone is removed
+   without touching the fd (io_remove_closed()). */
 
 #include "auth-common.h"
 #include "array.h"
@@ -83,6 +89,8 @@ struct db_mariadb_pool_conn {
 	ARRAY_TYPE(db_mariadb_stmt) stmts;
 
 	struct io *io_read, *io_write;
+	/* the socket io_read watches */
+	int io_read_fd;
 	struct timeout *to_wait;
 
 	struct db_mariadb_pool_request *request;
@@ -216,10 +224,29 @@ db_mariadb_conn_take_request(struct db_mariadb_pool_conn *conn)
 	return req;
 }
 
+/* The socket of an idle connection is readable: the server has ended the
+   connection (or sent the error it ends it with). */
+static void db_mariadb_conn_idle_readable(struct db_mariadb_pool_conn *conn)
+{
+	char c;
+	ssize_t ret;
+
+	ret = recv(conn->io_read_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (ret < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	e_debug(conn->pool->event, "%s ended the idle connection",
+		db_mariadb_conn_host(conn));
+	db_mariadb_conn_close(conn);
+}
+
 static void db_mariadb_conn_io(struct db_mariadb_pool_conn *conn)
 {
 	int ready = 0;
 
+	if (conn->state == DB_MARIADB_CONN_IDLE) {
+		db_mariadb_conn_idle_readable(conn);
+		return;
+	}
 	/* whichever io fired: libmariadb retries what isn't ready */
 	if (conn->io_read != NULL)
 		ready |= MYSQL_WAIT_READ;
@@ -233,12 +260,41 @@ static void db_mariadb_conn_wait_timeout(struct db_mariadb_pool_conn *conn)
 	db_mariadb_conn_run(conn, FALSE, MYSQL_WAIT_TIMEOUT);
 }
 
+/* After a libmariadb call, which may have closed the socket. */
+static void db_mariadb_conn_check_socket(struct db_mariadb_pool_conn *conn)
+{
+	if (conn->io_read != NULL &&
+	    mysql_get_socket(conn->mysql) != conn->io_read_fd)
+		io_remove_closed(&conn->io_read);
+}
+
+static void db_mariadb_conn_watch_read(struct db_mariadb_pool_conn *conn)
+{
+	if (conn->io_read != NULL)
+		return;
+	conn->io_read_fd = mysql_get_socket(conn->mysql);
+	conn->io_read = io_add(conn->io_read_fd, IO_READ,
+			       db_mariadb_conn_io, conn);
+}
+
+/* Between requests the socket is watched too (see the top). */
+static void db_mariadb_conn_set_idle(struct db_mariadb_pool_conn *conn)
+{
+	conn->state = DB_MARIADB_CONN_IDLE;
+	db_mariadb_conn_watch_read(conn);
+}
+
 static void db_mariadb_conn_wait(struct db_mariadb_pool_conn *conn, int status)
 {
 	int fd = mysql_get_socket(conn->mysql);
 
 	if ((status & (MYSQL_WAIT_READ | MYSQL_WAIT_EXCEPT)) != 0)
-		conn->io_read = io_add(fd, IO_READ, db_mariadb_conn_io, conn);
+		db_mariadb_conn_watch_read(conn);
+	else {
+		/* a socket that can be read while only a write may go on
+		   would wake the ioloop over and over */
+		io_remove(&conn->io_read);
+	}
 	if ((status & MYSQL_WAIT_WRITE) != 0)
 		conn->io_write = io_add(fd, IO_WRITE, db_mariadb_conn_io, conn);
 	if ((status & MYSQL_WAIT_TIMEOUT) != 0) {
@@ -345,7 +401,7 @@ static void db_mariadb_conn_connected(struct db_mariadb_pool_conn *conn)
 		db_mariadb_host(pool->hosts, conn->host_idx),
 		db_mariadb_conn_ip(conn));
 
-	conn->state = DB_MARIADB_CONN_IDLE;
+	db_mariadb_conn_set_idle(conn);
 	conn->connected_at = ioloop_time;
 	conn->used = FALSE;
 	db_mariadb_hosts_backoff_reset(pool->hosts);
@@ -422,7 +478,7 @@ db_mariadb_conn_request_failed(struct db_mariadb_pool_conn *conn,
 	action = db_mariadb_failure_action(&failure);
 	if (action == DB_MARIADB_FAILURE_FAIL) {
 		/* the server answered: the connection works */
-		conn->state = DB_MARIADB_CONN_IDLE;
+		db_mariadb_conn_set_idle(conn);
 		conn->used = TRUE;
 		db_mariadb_request_finish(req, -1, NULL, err, error);
 		db_mariadb_pool_dispatch(pool);
@@ -506,7 +562,7 @@ static void db_mariadb_conn_stored(struct db_mariadb_pool_conn *conn)
 	}
 	req = db_mariadb_conn_take_request(conn);
 	conn->used = TRUE;
-	conn->state = DB_MARIADB_CONN_IDLE;
+	db_mariadb_conn_set_idle(conn);
 	if (conn->host_idx > 0 && !db_mariadb_host_is_skipped(pool->hosts, 0) &&
 	    ioloop_time - conn->connected_at >= DB_MARIADB_HOST_RETRY_SECS) {
 		/* reconnect (primary first) when next needed */
@@ -580,8 +636,8 @@ static void db_mariadb_conn_run(struct db_mariadb_pool_conn *conn, bool start,
 	struct db_mariadb_connect_args args;
 	int status = 0;
 
-	/* libmariadb may close the socket in here */
-	db_mariadb_conn_unwait(conn);
+	io_remove(&conn->io_write);
+	timeout_remove(&conn->to_wait);
 	switch (conn->step) {
 	case DB_MARIADB_STEP_CONNECT:
 		if (start) {
@@ -620,6 +676,7 @@ static void db_mariadb_conn_run(struct db_mariadb_pool_conn *conn, bool start,
 						     conn->stmt, ready);
 		break;
 	}
+	db_mariadb_conn_check_socket(conn);
 	if (status != 0)
 		db_mariadb_conn_wait(conn, status);
 	else T_BEGIN {

@@ -11,6 +11,7 @@ flight fails them cleanly; the master holds at most pool_size connections."""
 import os
 import random
 import signal
+import subprocess
 import threading
 import time
 import unittest
@@ -199,6 +200,26 @@ class FaultTest(unittest.TestCase):
         self.assertEqual(wrong, [])
         proc.wait_for(lambda: auth(S.dovecot, "user4@nahida.net", "pw-4")[0] == "OK", 30,
                       interval=0.5, what="logins to work again")
+
+    def test_connection_the_server_ends_while_idle_is_closed_at_once(self):
+        """The server ends idle pool connections (as a restart, KILL or
+        wait_timeout does): the master closes its end at once, leaving no
+        socket in CLOSE_WAIT, and the next login opens a new connection
+        instead of failing over a dead one."""
+        def close_wait():
+            return subprocess.run(
+                ["ss", "-Htn", "state", "close-wait",
+                 "dst", "127.0.0.1:%d" % S.db.port],
+                capture_output=True, text=True, check=True).stdout.strip()
+        self.assertEqual(auth(S.dovecot, "user6@nahida.net", "pw-6")[0], "OK")
+        lost = len(S.dovecot.log_lines("Lost connection to"))
+        ended = len(S.dovecot.log_lines("ended the idle connection"))
+        self.assertGreater(len(S.db.kill_connections("mail_user")), 0)
+        proc.wait_for(lambda: close_wait() == "", 10,
+                      what="the master to close the ended connections")
+        S.dovecot.wait_for_log("ended the idle connection", count=ended + 1)
+        self.assertEqual(auth(S.dovecot, "user6@nahida.net", "pw-6")[0], "OK")
+        self.assertEqual(len(S.dovecot.log_lines("Lost connection to")), lost)
 
     def test_hung_query_is_a_temporary_failure_within_query_timeout(self):
         start = time.monotonic()
