@@ -13,8 +13,10 @@
    connection leaf, db-mariadb-conn.c). A host given by name is resolved
    first, through Dovecot's dns-client service (dns_lookup(): the name
    server's answer is awaited like the database's), and its addresses are
-   tried in order. Requests wait in a FIFO queue of at
-   most queue_limit entries while every connection is busy; each has one
+   tried in order. Requests wait in a queue of at most queue_limit
+   entries while every connection is busy, userdb lookups ahead of the
+   others (struct db_mariadb_query's urgent), each kind in order of
+   arrival; each has one
    deadline (query_timeout) that covers the wait and the query. A
    connection whose query runs into the deadline is closed (its result
    could still arrive later; the server ends the query itself through
@@ -128,7 +130,11 @@ struct db_mariadb_pool {
 	bool keep_idle;
 
 	struct db_mariadb_pool_conn *conns;
+	/* the urgent requests (see struct db_mariadb_query) first, each
+	   kind in order of arrival; queue_urgent_tail is the last urgent
+	   one, NULL if none waits */
 	struct db_mariadb_pool_request *queue_head, *queue_tail;
+	struct db_mariadb_pool_request *queue_urgent_tail;
 	unsigned int queue_len;
 };
 
@@ -156,8 +162,32 @@ static void
 db_mariadb_queue_remove(struct db_mariadb_pool *pool,
 			struct db_mariadb_pool_request *req)
 {
+	if (pool->queue_urgent_tail == req) {
+		pool->queue_urgent_tail = req->prev != NULL &&
+			req->prev->query->urgent ? req->prev : NULL;
+	}
 	DLLIST2_REMOVE(&pool->queue_head, &pool->queue_tail, req);
 	pool->queue_len--;
+}
+
+static void
+db_mariadb_queue_add(struct db_mariadb_pool *pool,
+		     struct db_mariadb_pool_request *req)
+{
+	if (!req->query->urgent)
+		DLLIST2_APPEND(&pool->queue_head, &pool->queue_tail, req);
+	else {
+		if (pool->queue_urgent_tail == NULL) {
+			DLLIST2_PREPEND(&pool->queue_head, &pool->queue_tail,
+					req);
+		} else {
+			DLLIST2_INSERT_AFTER(&pool->queue_head,
+					     &pool->queue_tail,
+					     pool->queue_urgent_tail, req);
+		}
+		pool->queue_urgent_tail = req;
+	}
+	pool->queue_len++;
 }
 
 static void db_mariadb_conn_unwait(struct db_mariadb_pool_conn *conn)
@@ -498,6 +528,8 @@ db_mariadb_conn_request_failed(struct db_mariadb_pool_conn *conn,
 		/* first in line */
 		req->retried = TRUE;
 		DLLIST2_PREPEND(&pool->queue_head, &pool->queue_tail, req);
+		if (req->query->urgent && pool->queue_urgent_tail == NULL)
+			pool->queue_urgent_tail = req;
 		pool->queue_len++;
 	} else {
 		db_mariadb_request_finish(req, -1, NULL, err, t_strdup_printf(
@@ -799,8 +831,7 @@ void db_mariadb_pool_lookup(struct db_mariadb_pool *pool,
 	}
 	req->to = timeout_add(pool->set->query_timeout_secs * 1000,
 			      db_mariadb_request_timeout, req);
-	DLLIST2_APPEND(&pool->queue_head, &pool->queue_tail, req);
-	pool->queue_len++;
+	db_mariadb_queue_add(pool, req);
 	db_mariadb_pool_dispatch(pool);
 }
 

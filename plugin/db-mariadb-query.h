@@ -28,6 +28,12 @@ struct db_mariadb_query {
 	/* a statement that changes rows and returns none (rehash_query):
 	   its result is whether it changed a row; set by whoever parses it */
 	bool update;
+	/* waits ahead of the others for a connection of the pool (the user
+	   query: a userdb lookup is all of its request, a delivery or the
+	   start of a session, while a cold login's password lookup is
+	   followed by a bcrypt check that takes far longer than the wait);
+	   set by whoever parses it */
+	bool urgent;
 };
 
 /* Parse a query with named placeholders (:local, :domain, :user, and

@@ -383,6 +383,7 @@ db_mariadb_settings_query_parse(pool_t pool, const char *key,
 	/* "password_query" -> "password" */
 	(*query_r)->name = p_strndup(pool, key, strlen(key) - strlen("_query"));
 	(*query_r)->update = kind == DB_MARIADB_QUERY_KIND_REHASH;
+	(*query_r)->urgent = strcmp(key, "user_query") == 0;
 	error = db_mariadb_settings_query_check(*query_r, kind);
 	if (error != NULL) {
 		*error_r = t_strdup_printf("%s: %s", key, error);

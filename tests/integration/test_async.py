@@ -171,6 +171,50 @@ class CacheTest(unittest.TestCase):
         self.assertEqual((result, is_tempfail(fields)), ("FAIL", False))
 
 
+class QueueTest(unittest.TestCase):
+    def test_userdb_lookup_waits_ahead_of_password_lookups(self):
+        """pool_size = 1 and its connection busy: a userdb lookup that
+        comes after two password lookups gets the connection before them
+        (a delivery must not wait behind a storm of cold logins)."""
+        slow = """\
+pool_size = 1
+password_query = SELECT CONCAT(local, '@', domain) AS user, \\
+  password_hash AS password FROM users \\
+  WHERE domain = :domain AND local = :local \\
+  AND SLEEP(IF(local IN ('user0', 'user1', 'user2'), 1, 0)) = 0
+"""
+        d = S.add_dovecot("queue", module_extra=slow, query_timeout=10)
+        d.start()
+        answered = {}
+
+        def login(i):
+            answered["user%d" % i] = (auth(d, "user%d@nahida.net" % i, "pw-%d" % i)[0],
+                                      time.monotonic())
+
+        def lookup():
+            m = MasterClient(d.auth_userdb_socket)
+            try:
+                answered["userdb"] = (m.user("user3@nahida.net")[0], time.monotonic())
+            finally:
+                m.close()
+        try:
+            threads = []
+            for target, args in ((login, (0,)), (login, (1,)), (login, (2,)), (lookup, ())):
+                threads.append(threading.Thread(target=target, args=args))
+                threads[-1].start()
+                # each is queued before the next comes
+                time.sleep(0.2)
+            for t in threads:
+                t.join(30)
+        finally:
+            d.stop()
+        self.assertEqual({k: v[0] for k, v in answered.items()},
+                         {"user0": "OK", "user1": "OK", "user2": "OK", "userdb": "USER"})
+        # user0 held the connection; the lookup went next
+        self.assertLess(answered["userdb"][1], answered["user1"][1])
+        self.assertLess(answered["user1"][1], answered["user2"][1])
+
+
 class FaultTest(unittest.TestCase):
     def test_killed_auth_worker_under_load_gives_no_wrong_answer(self):
         def kill_workers():
