@@ -81,7 +81,7 @@ def doveadm_on_terminal(args, answers, timeout=60):
     terminal, standard input and output), typing one answer after each
     password prompt. Returns (exit code, everything the terminal showed)."""
     argv = S.dovecot.doveadm_argv("mariadb", *args)
-    env = S.dovecot.doveadm_env()
+    env = S.dovecot.program_env()
     pid, fd = pty.fork()
     if pid == 0:
         try:

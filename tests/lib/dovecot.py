@@ -256,9 +256,7 @@ SQL_USERDB_SETTINGS = "  default_fields = home={vmail}/%d/%n uid={uid} gid={gid}
 SANITIZER_TEMPLATE = """
 # ASan reserves terabytes of address space for its shadow memory
 default_vsz_limit = 0
-import_environment = TZ LD_PRELOAD={libasan} \
-  ASAN_OPTIONS=detect_leaks=0:detect_stack_use_after_return=1:abort_on_error=1:log_path={dir}/asan \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path={dir}/ubsan
+import_environment = TZ {variables}
 """
 
 
@@ -266,6 +264,23 @@ def sanitizer_preload():
     """The ASan runtime that a sanitizer build needs preloaded."""
     return os.environ.get("SANITIZER_PRELOAD",
                           "/usr/lib/x86_64-linux-gnu/libasan.so.8")
+
+
+def sanitizer_variables():
+    """With a sanitizer build (SANITIZER_LOG_DIR): the environment that a
+    Dovecot program loading the module needs, {name: value}: the runtime
+    preloaded (a sanitized library that dlopen() loads first aborts) and
+    every report written into SANITIZER_LOG_DIR. Else {}."""
+    sanitizer_dir = os.environ.get("SANITIZER_LOG_DIR")
+    if not sanitizer_dir:
+        return {}
+    return {
+        "LD_PRELOAD": sanitizer_preload(),
+        "ASAN_OPTIONS": "detect_leaks=0:detect_stack_use_after_return=1:"
+                        "abort_on_error=1:log_path=%s/asan" % sanitizer_dir,
+        "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:log_path=%s/ubsan"
+                         % sanitizer_dir,
+    }
 
 
 class Dovecot(proc.Daemon):
@@ -317,10 +332,11 @@ class Dovecot(proc.Daemon):
         self.admin_extra = admin_extra
         # SANITIZER_LOG_DIR: the module was built with ASan+UBSan; preload
         # their runtime into Dovecot's processes and write reports there
-        sanitizer_dir = os.environ.get("SANITIZER_LOG_DIR")
-        if sanitizer_dir:
-            self.dovecot_extra += SANITIZER_TEMPLATE.format(
-                libasan=sanitizer_preload(), dir=sanitizer_dir)
+        # (dovecot, doveconf and doveadm get it from program_env())
+        sanitizer = sanitizer_variables()
+        if sanitizer:
+            self.dovecot_extra += SANITIZER_TEMPLATE.format(variables=" ".join(
+                "%s=%s" % kv for kv in sorted(sanitizer.items())))
         self.config = os.path.join(self.dir, "dovecot.conf")
         # the module's 2.3 settings file (on 2.4 its settings are in
         # dovecot.conf and this file is not written)
@@ -478,17 +494,13 @@ class Dovecot(proc.Daemon):
         shutil.copy2(self.doveadm_plugin_so, self.doveadm_module_dir)
         return self.command(argv, [(self.doveadm_module_dir, SYSTEM_DOVEADM_MODULE_DIR)])
 
-    def doveadm_env(self):
-        """doveadm's environment: with a sanitizer build (SANITIZER_LOG_DIR),
-        the sanitizers' runtime preloaded, as for Dovecot's processes."""
+    def program_env(self):
+        """The environment of dovecot, doveconf and doveadm: with a
+        sanitizer build, the sanitizers' runtime preloaded, as for Dovecot's
+        processes (doveadm loads the admin commands; on 2.4 doveconf, which
+        dovecot and doveadm run too, loads the settings module)."""
         env = dict(os.environ)
-        sanitizer_dir = os.environ.get("SANITIZER_LOG_DIR")
-        if sanitizer_dir:
-            env["LD_PRELOAD"] = sanitizer_preload()
-            env["ASAN_OPTIONS"] = ("detect_leaks=0:abort_on_error=1:log_path=%s/asan"
-                                   % sanitizer_dir)
-            env["UBSAN_OPTIONS"] = ("print_stacktrace=1:halt_on_error=1:log_path=%s/ubsan"
-                                    % sanitizer_dir)
+        env.update(sanitizer_variables())
         return env
 
     def pid(self):
@@ -506,7 +518,8 @@ class Dovecot(proc.Daemon):
         startup_log = os.path.join(self.dir, "startup.log")
         with open(startup_log, "w") as out:
             r = subprocess.run(self.command(["dovecot", "-c", self.config]),
-                               stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+                               env=self.program_env(), stdin=subprocess.DEVNULL,
+                               stdout=out, stderr=subprocess.STDOUT)
         if r.returncode != 0:
             with open(startup_log, errors="replace") as f:
                 raise RuntimeError("dovecot failed to start: %s\n%s" % (
@@ -549,7 +562,7 @@ class Dovecot(proc.Daemon):
     def doveadm(self, *args, check=False, input=None):
         """Run doveadm; input is its standard input (none if None)."""
         stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
-        return subprocess.run(self.doveadm_argv(*args), env=self.doveadm_env(),
+        return subprocess.run(self.doveadm_argv(*args), env=self.program_env(),
                               capture_output=True, text=True, check=check,
                               timeout=120, **stdin)
 
@@ -557,7 +570,8 @@ class Dovecot(proc.Daemon):
         """doveconf -c config args: the CompletedProcess (write_config()
         first)."""
         return subprocess.run(self.command(["doveconf", "-c", self.config] + list(args)),
-                              capture_output=True, text=True, timeout=120)
+                              env=self.program_env(), capture_output=True, text=True,
+                              timeout=120)
 
     def log_lines(self, *words):
         """The log's lines that contain any of the words (for assertions
