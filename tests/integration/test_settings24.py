@@ -123,7 +123,8 @@ def documented_minimal_config():
 class MinimalDovecot(Dovecot):
     """The documented minimal configuration, with this test's database,
     mail directory and system user (mail, not vmail), and what a private
-    instance needs (its directories, no listener of a protocol)."""
+    instance needs (its directories, no listener of a protocol; the
+    sanitizers' runtime with a sanitizer build)."""
 
     def config_text(self):
         minimal = (documented_minimal_config()
@@ -145,8 +146,10 @@ auth_debug = yes
 # the test's system user mail (8) stands for vmail
 first_valid_uid = {uid}
 first_valid_gid = {gid}
+{sanitizer}
 {minimal}""".format(version=version, dir=self.dir, instance=self.instance,
-                    uid=self.uid, gid=self.gid, minimal=minimal)
+                    uid=self.uid, gid=self.gid, sanitizer=dovecot.sanitizer_settings_24(),
+                    minimal=minimal)
 
 
 class MinimalConfigTest(unittest.TestCase):

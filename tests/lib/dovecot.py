@@ -283,6 +283,25 @@ def sanitizer_variables():
     }
 
 
+def sanitizer_settings():
+    """With a sanitizer build: the settings that give Dovecot's processes
+    the sanitizers' runtime (SANITIZER_TEMPLATE, 2.3's syntax); else ""."""
+    variables = sanitizer_variables()
+    if not variables:
+        return ""
+    return SANITIZER_TEMPLATE.format(variables=" ".join(
+        "%s=%s" % kv for kv in sorted(variables.items())))
+
+
+def sanitizer_settings_24():
+    """sanitizer_settings() in 2.4's syntax, for a test that writes a 2.4
+    configuration of its own."""
+    items = []
+    for key, value in dovecotconf.parse(sanitizer_settings()).items:
+        items += [(key, value)] if key is None else dovecotconf.setting_24(key, value, {})
+    return dovecotconf.format(dovecotconf.Section("", items=items))
+
+
 class Dovecot(proc.Daemon):
     def __init__(self, basedir, module_so, db_hosts, db_password,
                  imap_port=None, uid=8, gid=8, protocols="imap lmtp",
@@ -333,10 +352,7 @@ class Dovecot(proc.Daemon):
         # SANITIZER_LOG_DIR: the module was built with ASan+UBSan; preload
         # their runtime into Dovecot's processes and write reports there
         # (dovecot, doveconf and doveadm get it from program_env())
-        sanitizer = sanitizer_variables()
-        if sanitizer:
-            self.dovecot_extra += SANITIZER_TEMPLATE.format(variables=" ".join(
-                "%s=%s" % kv for kv in sorted(sanitizer.items())))
+        self.dovecot_extra += sanitizer_settings()
         self.config = os.path.join(self.dir, "dovecot.conf")
         # the module's 2.3 settings file (on 2.4 its settings are in
         # dovecot.conf and this file is not written)
