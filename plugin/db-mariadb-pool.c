@@ -86,6 +86,10 @@ struct db_mariadb_pool_conn {
 	time_t connected_at;
 	/* served a query since it was opened */
 	bool used;
+	/* its host was marked failed while it was connecting or busy: it is
+	   closed when that is done, so that no request (a retry least of
+	   all) goes to the failed host on it */
+	bool host_failed;
 	string_t *connect_errors;
 	unsigned int connect_errno;
 	ARRAY_TYPE(db_mariadb_stmt) stmts;
@@ -228,6 +232,7 @@ static void db_mariadb_conn_close(struct db_mariadb_pool_conn *conn)
 	}
 	conn->stmt = NULL;
 	conn->state = DB_MARIADB_CONN_DISCONNECTED;
+	conn->host_failed = FALSE;
 }
 
 static const char *db_mariadb_conn_host(struct db_mariadb_pool_conn *conn)
@@ -431,6 +436,12 @@ static void db_mariadb_conn_connected(struct db_mariadb_pool_conn *conn)
 		db_mariadb_host(pool->hosts, conn->host_idx),
 		db_mariadb_conn_ip(conn));
 
+	if (conn->host_failed) {
+		/* its host failed while it connected */
+		db_mariadb_conn_close(conn);
+		db_mariadb_pool_dispatch(pool);
+		return;
+	}
 	db_mariadb_conn_set_idle(conn);
 	conn->connected_at = ioloop_time;
 	conn->used = FALSE;
@@ -476,18 +487,24 @@ static void db_mariadb_conn_connect_failed(struct db_mariadb_pool_conn *conn,
 	db_mariadb_pool_dispatch(pool);
 }
 
-/* Close the idle connections to a host that just failed: they would fail
-   the retry too. */
+/* A host just failed: close the idle connections to it, which would fail
+   the retry too, and the others when they are done with it. */
 static void
-db_mariadb_pool_close_idle_to(struct db_mariadb_pool *pool,
-			      unsigned int host_idx)
+db_mariadb_pool_leave_host(struct db_mariadb_pool *pool,
+			   unsigned int host_idx)
 {
+	struct db_mariadb_pool_conn *conn;
 	unsigned int i;
 
 	for (i = 0; i < pool->set->pool_size; i++) {
-		if (pool->conns[i].state == DB_MARIADB_CONN_IDLE &&
-		    pool->conns[i].host_idx == host_idx)
-			db_mariadb_conn_close(&pool->conns[i]);
+		conn = &pool->conns[i];
+		if (conn->state == DB_MARIADB_CONN_DISCONNECTED ||
+		    conn->host_idx != host_idx)
+			continue;
+		if (conn->state == DB_MARIADB_CONN_IDLE)
+			db_mariadb_conn_close(conn);
+		else
+			conn->host_failed = TRUE;
 	}
 }
 
@@ -510,6 +527,8 @@ db_mariadb_conn_request_failed(struct db_mariadb_pool_conn *conn,
 		/* the server answered: the connection works */
 		db_mariadb_conn_set_idle(conn);
 		conn->used = TRUE;
+		if (conn->host_failed)
+			db_mariadb_conn_close(conn);
 		db_mariadb_request_finish(req, -1, NULL, err, error);
 		db_mariadb_pool_dispatch(pool);
 		return;
@@ -520,7 +539,7 @@ db_mariadb_conn_request_failed(struct db_mariadb_pool_conn *conn,
 	if (action == DB_MARIADB_FAILURE_HOST_FAIL ||
 	    action == DB_MARIADB_FAILURE_HOST_RETRY) {
 		db_mariadb_host_failed(pool->hosts, conn->host_idx, error);
-		db_mariadb_pool_close_idle_to(pool, conn->host_idx);
+		db_mariadb_pool_leave_host(pool, conn->host_idx);
 	}
 	db_mariadb_conn_close(conn);
 	if (action == DB_MARIADB_FAILURE_RETRY ||
@@ -595,8 +614,13 @@ static void db_mariadb_conn_stored(struct db_mariadb_pool_conn *conn)
 	req = db_mariadb_conn_take_request(conn);
 	conn->used = TRUE;
 	db_mariadb_conn_set_idle(conn);
-	if (conn->host_idx > 0 && !db_mariadb_host_is_skipped(pool->hosts, 0) &&
-	    ioloop_time - conn->connected_at >= DB_MARIADB_HOST_RETRY_SECS) {
+	if (conn->host_failed) {
+		/* its host failed meanwhile */
+		db_mariadb_conn_close(conn);
+	} else if (conn->host_idx > 0 &&
+		   !db_mariadb_host_is_skipped(pool->hosts, 0) &&
+		   ioloop_time - conn->connected_at >=
+		   DB_MARIADB_HOST_RETRY_SECS) {
 		/* reconnect (primary first) when next needed */
 		db_mariadb_conn_close(conn);
 	}
