@@ -194,6 +194,17 @@ db_mariadb_queue_add(struct db_mariadb_pool *pool,
 	pool->queue_len++;
 }
 
+/* A retried request: first in line, whatever its kind. */
+static void
+db_mariadb_queue_add_first(struct db_mariadb_pool *pool,
+			   struct db_mariadb_pool_request *req)
+{
+	DLLIST2_PREPEND(&pool->queue_head, &pool->queue_tail, req);
+	if (req->query->urgent && pool->queue_urgent_tail == NULL)
+		pool->queue_urgent_tail = req;
+	pool->queue_len++;
+}
+
 static void db_mariadb_conn_unwait(struct db_mariadb_pool_conn *conn)
 {
 	io_remove(&conn->io_read);
@@ -544,12 +555,8 @@ db_mariadb_conn_request_failed(struct db_mariadb_pool_conn *conn,
 	db_mariadb_conn_close(conn);
 	if (action == DB_MARIADB_FAILURE_RETRY ||
 	    action == DB_MARIADB_FAILURE_HOST_RETRY) {
-		/* first in line */
 		req->retried = TRUE;
-		DLLIST2_PREPEND(&pool->queue_head, &pool->queue_tail, req);
-		if (req->query->urgent && pool->queue_urgent_tail == NULL)
-			pool->queue_urgent_tail = req;
-		pool->queue_len++;
+		db_mariadb_queue_add_first(pool, req);
 	} else {
 		db_mariadb_request_finish(req, -1, NULL, err, t_strdup_printf(
 			"Connection lost: %s", error));
