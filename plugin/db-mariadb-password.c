@@ -23,10 +23,57 @@
 #include "db-mariadb-password.h"
 
 #include <crypt.h>
+#include <sched.h>
 #include <sys/resource.h>
+#ifdef __linux__
+#  include <sys/syscall.h>
+#  include <unistd.h>
+#endif
 
 /* the highest nice value Linux and the BSDs know */
 #define DB_MARIADB_NICE_MAX 19
+
+#if defined(__linux__) && defined(SYS_sched_setattr)
+/* The first version of the kernel's struct sched_attr (Linux 3.14 and
+   later), declared here under another name: <linux/sched/types.h> and
+   glibc 2.41's <sched.h> both declare it, and not compatibly. */
+struct db_mariadb_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+};
+
+/* The longest time slice Linux grants a process of the normal policy
+   (sched_runtime, honoured since 6.12, ignored before). */
+#define DB_MARIADB_WORKER_SLICE_NSECS (100ULL * 1000 * 1000)
+
+static bool set_nice_and_long_slice(int nice)
+{
+	struct db_mariadb_sched_attr attr;
+
+	/* leave a policy the admin chose (SCHED_BATCH, SCHED_IDLE) alone */
+	if (sched_getscheduler(0) != SCHED_OTHER)
+		return FALSE;
+	i_zero(&attr);
+	attr.size = sizeof(attr);
+	attr.sched_policy = SCHED_OTHER;
+	attr.sched_nice = nice;
+	attr.sched_runtime = DB_MARIADB_WORKER_SLICE_NSECS;
+	/* fails on kernels before 3.14 and under a seccomp filter that
+	   does not know the call: the nice value alone then */
+	return syscall(SYS_sched_setattr, 0, &attr, 0) == 0;
+}
+#else
+static bool set_nice_and_long_slice(int nice ATTR_UNUSED)
+{
+	return FALSE;
+}
+#endif
 
 static bool is_bcrypt_char(char c)
 {
@@ -268,7 +315,10 @@ void db_mariadb_password_lower_priority(void)
 		      DB_MARIADB_NICE_MAX);
 	if (nicer <= current)
 		return;
-	/* lowering one's own priority needs no privilege */
+	/* lowering one's own priority needs no privilege, nor does a
+	   longer slice */
+	if (set_nice_and_long_slice(nicer))
+		return;
 	if (setpriority(PRIO_PROCESS, 0, nicer) < 0)
 		i_error("setpriority(%d) failed: %m", nicer);
 }

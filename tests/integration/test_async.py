@@ -133,7 +133,8 @@ class LoadTest(unittest.TestCase):
 class PriorityTest(unittest.TestCase):
     def test_workers_check_passwords_below_the_master(self):
         """An auth-worker that checked a bcrypt hash for the master runs 10
-        nicer (at most 19) from then on; the master keeps its priority."""
+        nicer (at most 19) from then on, with a long time slice where the
+        kernel knows custom slices; the master keeps its priority."""
         base = proc.nice(S.dovecot.pid())
         if base >= 19:
             self.skipTest("Dovecot runs at nice %d: no lower priority left" % base)
@@ -145,6 +146,15 @@ class PriorityTest(unittest.TestCase):
         nice = {proc.nice(pid) for pid in workers} - {None}
         self.assertIn(lowered, nice)
         self.assertLessEqual(nice, {base, lowered})
+        if not proc.custom_slice_supported():
+            return
+        # ... and asks for the longest time slice, so that the master, the
+        # database and the clients preempt it when they wake up
+        lowered_workers = [pid for pid in workers if proc.nice(pid) == lowered]
+        self.assertEqual({proc.sched_slice(pid) for pid in lowered_workers} - {None},
+                         {100 * 1000 * 1000})
+        self.assertNotEqual({proc.sched_slice(pid) for pid in masters} - {None},
+                            {100 * 1000 * 1000})
 
 
 class CacheTest(unittest.TestCase):

@@ -124,6 +124,45 @@ def nice(pid):
         return None
 
 
+def sched_slice(pid):
+    """The time slice of a process in ns (se.slice in /proc/PID/sched,
+    kernels with the EEVDF scheduler, 6.6 and later), None if the kernel
+    does not show it or the process is gone."""
+    try:
+        with open("/proc/%d/sched" % pid) as f:
+            for line in f:
+                if line.startswith("se.slice "):
+                    return int(line.split(":")[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def custom_slice_supported():
+    """Whether this kernel honours a time slice asked for with
+    sched_setattr() (sched_runtime of SCHED_OTHER, Linux 6.12 and later):
+    tried in a child process, which then shows it in se.slice. x86_64
+    only (the system call's number); elsewhere False."""
+    if os.uname().machine != "x86_64":
+        return False
+    asked = 20 * 1000 * 1000
+    pid = os.fork()
+    if pid == 0:
+        ok = False
+        try:
+            # struct sched_attr, first version (48 bytes): size, policy,
+            # flags, nice, priority, runtime at offset 24, deadline, period
+            attr = ctypes.create_string_buffer(48)
+            ctypes.c_uint32.from_buffer(attr, 0).value = 48
+            ctypes.c_uint64.from_buffer(attr, 24).value = asked
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.syscall(314, 0, attr, 0) == 0:  # SYS_sched_setattr
+                ok = sched_slice(os.getpid()) == asked
+        finally:
+            os._exit(0 if ok else 1)
+    return os.waitpid(pid, 0)[1] == 0
+
+
 def runs(pid, program, cwd=None, arg=None):
     """Whether pid is a live process of program (the basename of its
     executable), with cwd as its working directory and arg among its
