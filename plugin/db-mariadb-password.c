@@ -48,9 +48,15 @@ struct db_mariadb_sched_attr {
 	uint64_t sched_period;
 };
 
-/* The longest time slice Linux grants a process of the normal policy
-   (sched_runtime, honoured since 6.12, ignored before). */
-#define DB_MARIADB_WORKER_SLICE_NSECS (100ULL * 1000 * 1000)
+/* The time slice a worker asks for (sched_runtime of the normal policy,
+   honoured since Linux 6.12, ignored before): about twice the longest default
+   (0.7 ms times 1 + log2 of the CPUs, up to 8 of them: 2.8 ms), so longer
+   than any other process's, and not much longer: on 6.12 (until the
+   kernel bounded the protected part of a slice by the shortest slice
+   queued) the running task keeps its whole slice against a process that
+   wakes up not yet eligible to run, and a slice of 100 ms would keep that
+   one waiting for as long. */
+#define DB_MARIADB_WORKER_SLICE_NSECS (6ULL * 1000 * 1000)
 
 static bool set_nice_and_long_slice(int nice)
 {
@@ -64,8 +70,8 @@ static bool set_nice_and_long_slice(int nice)
 	attr.sched_policy = SCHED_OTHER;
 	attr.sched_nice = nice;
 	attr.sched_runtime = DB_MARIADB_WORKER_SLICE_NSECS;
-	/* fails on kernels before 3.14 and under a seccomp filter that
-	   does not know the call: the nice value alone then */
+	/* fails on kernels before 3.14 and where a seccomp filter refuses
+	   the call with an error: the nice value alone then */
 	return syscall(SYS_sched_setattr, 0, &attr, 0) == 0;
 }
 #else

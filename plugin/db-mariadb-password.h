@@ -66,12 +66,13 @@ int db_mariadb_password_generate(const char *plaintext, unsigned int cost,
    ioloop, then runs first when logins keep the CPUs busy. Nice values end
    at 19: a process that nice already is left as it is.
 
-   On Linux the process also asks for the longest time slice (100 ms):
-   since 6.12 a process that wakes up with a shorter slice than the running
-   one preempts it at once, so the master, MariaDB and the LMTP client each
+   On Linux the process also asks for a longer time slice than any other
+   process has by default: since 6.12 a process that wakes up eligible to
+   run with a shorter slice than the running one preempts it at once, so
+   the master (and MariaDB and the LMTP client, where they are eligible)
    get a CPU at their wake-up instead of at the end of a bcrypt check's
-   slice or at the next timer tick, and the bcrypt checks switch less among
-   themselves. Older kernels ignore the slice and keep the nice value. */
+   slice or at the next timer tick, and a worker that wakes up hardly ever
+   preempts them. Older kernels ignore the slice and keep the nice value. */
 #define DB_MARIADB_WORKER_NICE_INCREMENT 10
 void db_mariadb_password_lower_priority(void);
 

@@ -143,7 +143,7 @@ def custom_slice_supported():
     sched_setattr() (sched_runtime of SCHED_OTHER, Linux 6.12 and later):
     tried in a child process, which then shows it in se.slice. x86_64
     only (the system call's number); elsewhere False."""
-    if os.uname().machine != "x86_64":
+    if os.uname().machine != "x86_64" or ctypes.sizeof(ctypes.c_void_p) != 8:
         return False
     asked = 20 * 1000 * 1000
     pid = os.fork()
@@ -154,6 +154,8 @@ def custom_slice_supported():
             # flags, nice, priority, runtime at offset 24, deadline, period
             attr = ctypes.create_string_buffer(48)
             ctypes.c_uint32.from_buffer(attr, 0).value = 48
+            # the nice value as it is: raising it would need a privilege
+            ctypes.c_int32.from_buffer(attr, 16).value = os.getpriority(os.PRIO_PROCESS, 0)
             ctypes.c_uint64.from_buffer(attr, 24).value = asked
             libc = ctypes.CDLL(None, use_errno=True)
             if libc.syscall(314, 0, attr, 0) == 0:  # SYS_sched_setattr
